@@ -1,0 +1,161 @@
+"""Configuration: one pydantic model, one stated precedence.
+
+Precedence, highest first: command-line flag > config file > environment > default.
+The config file is ``--config FILE``, else ``./briefgen.toml``, else ``briefgen.toml`` in the
+user config dir. Keys are the field names of :class:`Settings` (top level, or under a
+``[briefgen]`` table). Environment variables are ``BRIEFGEN_<FIELD>`` plus the OpenAI
+conventions ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` (lower priority than BRIEFGEN_*).
+
+Where things live: ``BRIEFGEN_HOME`` when set holds everything (state, archive, logs, model
+cache); otherwise platformdirs' user data dir (state, archive, logs) and user cache dir (the
+assembled embedded model).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from .errors import ConfigError
+
+APP = "briefgen"
+
+
+class Settings(BaseModel):
+    """Every setting briefgen reads, with its default."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # LLM backend
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = OpenAI or embedded")
+    model: str | None = Field(None, description="model name; default gpt-4o-mini on OpenAI")
+    api_key: SecretStr | None = Field(None, description="API key (prefer the environment)")
+    local_model: Path | None = Field(None, description="a GGUF file to serve instead of the embedded default")
+    response_format: Literal["auto", "json_schema_strict", "json_schema", "json_object_schema", "json_object"] = "auto"
+    context_tokens: int = Field(4096, ge=1024, description="model context window")
+    max_output_tokens: int = Field(600, ge=64)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    timeout_s: float = Field(300.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10, description="transport retries (SDK)")
+    threads: int | None = Field(None, description="threads for the embedded model (default: all cores)")
+    cost_per_million_in: float | None = None
+    cost_per_million_out: float | None = None
+
+    # brief
+    title: str = "Daily brief"
+    max_stories: int = Field(12, ge=1)
+    max_key_points: int = Field(5, ge=1, le=10)
+    unverified: Literal["drop", "mark"] = "drop"
+    sources: list[str] = Field(default_factory=list, description="default sources (cron)")
+
+    # folders and state
+    home: Path | None = Field(None, description="holds everything when set (BRIEFGEN_HOME)")
+    model_dir: Path | None = Field(None, description="where the embedded model is assembled (shared by tests)")
+    state_path: Path | None = Field(None, description="SQLite state file")
+    prompts_dir: Path | None = None
+    templates_dir: Path | None = None
+    cache: bool = Field(True, description="reuse cached LLM replies")
+
+    # ---- derived locations -------------------------------------------------------------
+    def data_dir(self) -> Path:
+        if self.home:
+            return Path(self.home)
+        return Path(platformdirs.user_data_dir(APP))
+
+    def cache_dir(self) -> Path:
+        if self.model_dir:
+            return Path(self.model_dir)
+        if self.home:
+            return Path(self.home) / "cache"
+        return Path(platformdirs.user_cache_dir(APP))
+
+    def state_file(self) -> Path:
+        return Path(self.state_path) if self.state_path else self.data_dir() / "state.sqlite3"
+
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+ENV_ALIASES: dict[str, list[str]] = {
+    # BRIEFGEN_* first: it is briefgen's own and more specific than the OpenAI convention.
+    "api_key": ["BRIEFGEN_API_KEY", "OPENAI_API_KEY"],
+    "base_url": ["BRIEFGEN_BASE_URL", "OPENAI_BASE_URL"],
+}
+
+
+def _env_values(env: dict[str, str]) -> dict[str, tuple[Any, str]]:
+    out: dict[str, tuple[Any, str]] = {}
+    for name, field in Settings.model_fields.items():
+        for var in ENV_ALIASES.get(name, [f"BRIEFGEN_{name.upper()}"]):
+            raw = env.get(var)
+            if raw not in (None, ""):
+                value: Any = raw
+                ann = str(field.annotation)
+                if "list" in ann:
+                    value = [s for s in raw.split(os.pathsep) if s]
+                out[name] = (value, f"env {var}")
+                break
+    return out
+
+
+def config_candidates(explicit: Path | None) -> list[Path]:
+    if explicit is not None:
+        return [explicit]
+    return [Path("briefgen.toml"), Path(platformdirs.user_config_dir(APP)) / "briefgen.toml"]
+
+
+def _file_values(path: Path | None) -> tuple[dict[str, tuple[Any, str]], Path | None]:
+    for candidate in config_candidates(path):
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{candidate}: cannot read config: {exc}") from exc
+            table = data.get("briefgen", data)
+            if not isinstance(table, dict):
+                raise ConfigError(f"{candidate}: [briefgen] must be a table")
+            unknown = sorted(set(table) - set(Settings.model_fields) - {"smtp", "email"})
+            if unknown:
+                raise ConfigError(f"{candidate}: unknown setting(s): {', '.join(unknown)}")
+            base = candidate.parent
+            values: dict[str, tuple[Any, str]] = {}
+            for key, value in table.items():
+                if key in Settings.model_fields:
+                    if key in {"local_model", "model_dir", "state_path", "prompts_dir", "templates_dir", "home"} and isinstance(value, str):
+                        value = str((base / Path(value).expanduser()).resolve())
+                    values[key] = (value, f"file {candidate}")
+            return values, candidate
+        if path is not None:
+            raise ConfigError(f"{candidate}: config file not found")
+    return {}, None
+
+
+def load_settings(
+    flags: dict[str, Any] | None = None,
+    config_path: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """Merge defaults < environment < config file < flags; return settings and each value's origin."""
+    env = dict(os.environ) if env is None else env
+    merged: dict[str, tuple[Any, str]] = {}
+    merged.update(_env_values(env))
+    file_values, _ = _file_values(config_path)
+    merged.update(file_values)
+    for key, value in (flags or {}).items():
+        if value is not None and value != () and value != []:
+            merged[key] = (value, "flag")
+    try:
+        settings = Settings(**{k: v for k, (v, _) in merged.items()})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        origin = merged.get(str(first["loc"][0]), (None, "?"))[1] if first["loc"] else "?"
+        raise ConfigError(f"setting {key!r} ({origin}): {first['msg']}") from exc
+    origins = {name: "default" for name in Settings.model_fields}
+    origins.update({k: o for k, (_, o) in merged.items()})
+    return settings, origins

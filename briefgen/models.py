@@ -1,0 +1,273 @@
+"""The data that flows between stages (pydantic v2).
+
+sources ─ ingest/clean ─► Article ─ chunk ─► Chunk ─ summarize ─► ArticleSummary
+  ─ dedupe ─► Story ─ ground ─► Story ─ rank ─► Brief ─ render
+
+``Brief`` serialised with ``model_dump_json()`` is the public JSON contract
+(``schema_version``); it references articles (``SourceRef``), never embeds their bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+
+def sha256_hex(text: str) -> str:
+    """Hex sha256 of a UTF-8 string."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalize_for_hash(text: str) -> str:
+    """Casefolded, whitespace-collapsed text: equal values are exact duplicates."""
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+class ContentKind(str, Enum):
+    FULL = "full"
+    SNIPPET = "snippet"
+    TITLE_ONLY = "title_only"
+
+
+class SourceRef(BaseModel):
+    """How the brief points at an article: no body, just what a reader needs to find it."""
+
+    id: str
+    outlet: str | None = None
+    title: str
+    url: str | None = None
+    published: datetime | None = None
+    source: str = Field(description="path, URL or '-' the article came from")
+    wire_copy_of: str | None = Field(
+        default=None, description="id of the article this one reprints (near-duplicate)"
+    )
+
+    @property
+    def label(self) -> str:
+        """Outlet when known, else the file name shown as such."""
+        if self.outlet:
+            return self.outlet
+        name = self.source.rsplit("/", 1)[-1] if self.source else "unknown"
+        return f"{name} (outlet unknown)"
+
+
+class Article(BaseModel):
+    """One cleaned article."""
+
+    id: str
+    content_hash: str
+    source: str
+    outlet: str | None = None
+    url: str | None = None
+    title: str
+    published: datetime | None = None
+    dateline: str | None = None
+    byline: str | None = None
+    body: str
+    raw_path: str | None = None
+    language: str | None = None
+    content_kind: ContentKind = ContentKind.FULL
+    furniture_removed: int = 0
+    # Outlets whose near-identical copy was collapsed into this article before the LLM.
+    copies: list[SourceRef] = Field(default_factory=list)
+
+    @classmethod
+    def create(cls, *, source: str, title: str, body: str, **fields: object) -> Article:
+        """Build an Article with its id and content_hash computed (SPEC: Identity)."""
+        content_hash = sha256_hex(normalize_for_hash(body))[:16]
+        art_id = sha256_hex(source + "\0" + body)[:12]
+        return cls(id=art_id, content_hash=content_hash, source=source, title=title, body=body, **fields)  # type: ignore[arg-type]
+
+    def ref(self) -> SourceRef:
+        return SourceRef(
+            id=self.id,
+            outlet=self.outlet,
+            title=self.title,
+            url=self.url,
+            published=self.published,
+            source=self.source,
+        )
+
+
+class Sentence(BaseModel):
+    n: int = Field(description="1-based number of the sentence in the article body")
+    text: str
+
+
+class Chunk(BaseModel):
+    """A part of one article that fits the model's context, sentences numbered."""
+
+    article_id: str
+    index: int
+    count: int
+    title: str
+    dateline: str | None = None
+    sentences: list[Sentence]
+    tokens: int = 0
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+class Evidence(BaseModel):
+    """Where a key point comes from: sentences of one cleaned article, and their text."""
+
+    article_id: str
+    sentences: list[int] = Field(default_factory=list)
+    quote: str = ""
+
+
+KeyPointStatus = Literal["generated", "verified", "repaired", "fallback", "unverified"]
+
+
+class KeyPoint(BaseModel):
+    text: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    verified: bool = False  # set by code (ground), never by the LLM
+    status: KeyPointStatus = "generated"
+    flags: list[str] = Field(default_factory=list, description="numbers/names not found in sources")
+
+    @property
+    def article_ids(self) -> list[str]:
+        seen: list[str] = []
+        for ev in self.evidence:
+            if ev.article_id not in seen:
+                seen.append(ev.article_id)
+        return seen
+
+
+class Quote(BaseModel):
+    speaker: str
+    text: str
+
+
+class ArticleSummary(BaseModel):
+    article_id: str
+    headline: str
+    summary: str
+    key_points: list[KeyPoint] = Field(default_factory=list)
+    people: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+    event_date: date | None = None
+    topics: list[str] = Field(default_factory=list)
+    quotes: list[Quote] = Field(default_factory=list)
+
+
+class Claim(BaseModel):
+    text: str
+    article_ids: list[str]
+
+
+class Disagreement(BaseModel):
+    """Sources that differ on one fact (a number, a date, who said what)."""
+
+    fact: str
+    claims: list[Claim]
+
+
+class Story(BaseModel):
+    id: str
+    headline: str
+    summary: str
+    key_points: list[KeyPoint] = Field(default_factory=list)
+    articles: list[SourceRef] = Field(default_factory=list)
+    outlets: int = Field(default=0, description="independent outlets (wire copies count once)")
+    people: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    event_date: date | None = None
+    first_seen: datetime | None = None
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    importance: float = 0.0
+    shown: bool = True
+    section: str | None = None
+
+    @staticmethod
+    def make_id(member_ids: list[str]) -> str:
+        return sha256_hex("\n".join(sorted(member_ids)))[:12]
+
+
+class Failure(BaseModel):
+    source: str
+    reason: str
+    article_id: str | None = None
+    stage: str = "ingest"
+
+
+class CallRecord(BaseModel):
+    """One LLM call attempt (failed ones included)."""
+
+    task: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    outcome: str = "ok"  # ok | cached | invalid | length | error
+    cached: bool = False
+    article_id: str | None = None
+
+
+class GroundingStats(BaseModel):
+    generated: int = 0
+    verified: int = 0
+    repaired: int = 0
+    fallback: int = 0
+    dropped: int = 0
+    unverified_shown: int = 0
+    flagged: int = 0
+
+    @property
+    def verified_share(self) -> float:
+        return self.verified / self.generated if self.generated else 1.0
+
+
+class BriefStats(BaseModel):
+    articles_in: int = 0
+    articles_unique: int = 0
+    articles_failed: int = 0
+    stories: int = 0
+    stories_shown: int = 0
+    llm_calls: int = 0
+    cache_hits: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    llm_seconds: float = 0.0
+    cost_estimate_usd: float | None = None
+    wall_time_s: float = 0.0
+    model: str = ""
+    backend: str = ""
+    prompt_versions: dict[str, str] = Field(default_factory=dict)
+    furniture_lines_removed: int = 0
+    grounding: GroundingStats = Field(default_factory=GroundingStats)
+
+
+class Section(BaseModel):
+    name: str
+    story_ids: list[str]
+
+
+class Brief(BaseModel):
+    model_config = ConfigDict(ser_json_timedelta="float")
+
+    schema_version: str = SCHEMA_VERSION
+    date: date
+    title: str
+    generated_at: datetime
+    stories: list[Story] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+    stats: BriefStats = Field(default_factory=BriefStats)
+    failures: list[Failure] = Field(default_factory=list)
+
+    @property
+    def shown_stories(self) -> list[Story]:
+        return [s for s in self.stories if s.shown]
