@@ -39,7 +39,7 @@ class Settings(BaseModel):
     response_format: Literal["auto", "json_schema_strict", "json_schema", "json_object_schema", "json_object"] = "auto"
     context_tokens: int = Field(4096, ge=1024, description="model context window")
     max_output_tokens: int = Field(600, ge=64)
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    temperature: float | None = Field(None, ge=0.0, le=2.0, description="override every prompt's temperature (prompts default to 0)")
     timeout_s: float = Field(300.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10, description="transport retries (SDK)")
     threads: int | None = Field(None, description="threads for the embedded model (default: all cores)")

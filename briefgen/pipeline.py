@@ -1,0 +1,189 @@
+"""The pipeline: ``build_brief(sources, settings) -> Brief`` composes the stages.
+
+ingest → near-dup → chunk → summarize (LLM) → ground → cluster → stories → rank → Brief.
+One bad article never sinks the brief: it is listed under ``failures`` and the rest goes on.
+Everything already paid for is cached in the SQLite state, so a re-run after a failure
+repeats no successful call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timezone
+from typing import IO, Protocol
+
+from . import chunk as chunking
+from . import dedupe, ingest, rank, stories
+from .config import Settings
+from .errors import BriefgenError, InputError, LLMError, NoArticlesError
+from .ground import Grounder, unsupported_facts
+from .llm import Backend, LLMClient, resolve_backend
+from .models import Article, ArticleSummary, Brief, BriefStats, Failure
+from .prompts import load_prompt
+from .store import Store
+from .summarize import summarize_article
+
+log = logging.getLogger(__name__)
+
+# Room kept free in the context for the chat template's own tokens and estimate error.
+CONTEXT_MARGIN = 256
+
+
+class Progress(Protocol):
+    """What the pipeline tells whoever watches (the CLI shows it with rich)."""
+
+    def note(self, message: str) -> None: ...
+    def start(self, stage: str, total: int) -> None: ...
+    def advance(self, detail: str = "") -> None: ...
+
+
+class _Silent:
+    def note(self, message: str) -> None:
+        log.info(message)
+
+    def start(self, stage: str, total: int) -> None:
+        log.debug("%s: %d", stage, total)
+
+    def advance(self, detail: str = "") -> None:
+        pass
+
+
+@contextlib.contextmanager
+def open_client(settings: Settings, store: Store | None, progress: Progress) -> Iterator[LLMClient]:
+    """The LLM client for these settings; for the embedded model, a server started on first need."""
+    with contextlib.ExitStack() as stack:
+        backend = resolve_backend(settings, embedded_identity="pending")
+        endpoint = None
+        if backend.kind == "embedded":
+            from . import local  # imported here: the OpenAI-only install never needs it
+
+            model_path = local.ensure_model(settings)
+            backend = resolve_backend(settings, embedded_identity=local.model_identity(settings))
+            server = stack.enter_context(local.LocalServer(settings, model_path))
+            progress.note(
+                f"using the embedded model {model_path.name}; "
+                "set OPENAI_API_KEY or --base-url for a stronger one"
+            )
+            endpoint = server.start
+        client = LLMClient(backend, settings, store, endpoint=endpoint)
+        stack.callback(client.close)
+        yield client
+
+
+def _chunk_budget(settings: Settings, prompt_tokens: int, max_tokens: int) -> int:
+    return max(256, settings.context_tokens - prompt_tokens - max_tokens - CONTEXT_MARGIN)
+
+
+def summarize_all(
+    articles: list[Article], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
+) -> tuple[dict[str, ArticleSummary], Grounder, dict[str, str]]:
+    """Summarize and ground every article; a failed article goes to ``failures``."""
+    prompt = load_prompt("summarize", settings.prompts_dir)
+    if settings.temperature is not None:
+        prompt.temperature = settings.temperature
+    fixed = sum(chunking.count_tokens(m["content"]) for m in prompt.render(
+        title="", dateline="", published="", sentences=[], part=1, parts=1, max_points=settings.max_key_points))
+    budget = _chunk_budget(settings, fixed, prompt.max_tokens)
+    grounder = Grounder(keep_unverified=settings.unverified == "mark")
+    summaries: dict[str, ArticleSummary] = {}
+    progress.start("summarizing", len(articles))
+    for article in articles:
+        try:
+            chunks = chunking.chunk_article(article, budget)
+            summary = summarize_article(article, chunks, client, prompt, max_points=settings.max_key_points)
+            summaries[article.id] = grounder.ground_summary(summary, article)
+        except LLMError as exc:
+            failures.append(Failure(source=article.source, reason=str(exc), article_id=article.id, stage="summarize"))
+            for copy in article.copies:
+                failures.append(Failure(source=copy.source, reason=f"wire copy of {article.source}, which failed",
+                                        article_id=copy.id, stage="summarize"))
+        progress.advance(article.title[:60])
+    return summaries, grounder, {prompt.name: prompt.label}
+
+
+def build_brief(
+    sources: Sequence[str],
+    settings: Settings,
+    *,
+    stdin: IO[str] | None = None,
+    progress: Progress | None = None,
+    brief_date: date | None = None,
+    client: LLMClient | None = None,
+) -> Brief:
+    """Build the brief of ``sources``: the whole pipeline, one call."""
+    started = time.monotonic()
+    progress = progress or _Silent()
+    articles, failures = ingest.load_sources(list(sources), stdin=stdin if stdin is not None else sys.stdin)
+    if not articles:
+        if len(failures) == 1:
+            raise InputError(failures[0].source, failures[0].reason)
+        if failures:
+            raise NoArticlesError(", ".join(f.source for f in failures[:3]), "no article could be read: " + failures[0].reason)
+        raise NoArticlesError(" ".join(sources) or "(no sources)", "no articles found")
+    unique = dedupe.collapse_near_duplicates(articles)
+    by_id = {a.id: a for a in unique}
+
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(Store(settings.state_file()))
+        run_id = store.start_run({"sources": list(sources), "argv": sys.argv[1:]})
+        if client is None:
+            client = stack.enter_context(open_client(settings, store, progress))
+        calls_before = len(client.records)
+        summaries, grounder, prompt_versions = summarize_all(unique, client, settings, progress, failures)
+        records = client.records[calls_before:]
+        for record in records:
+            store.log_call(run_id, record)
+        if not summaries:
+            store.finish_run(run_id, {}, "failed")
+            raise LLMError(f"no article could be summarized ({len(failures)} failed): {failures[-1].reason}")
+
+        ordered = [s for a in unique if (s := summaries.get(a.id))]
+        groups = dedupe.cluster_articles(ordered, by_id)
+        built = [stories.build_story(group, summaries, by_id) for group in groups]
+        for story in built:
+            texts = [by_id[a].title + " " + by_id[a].body for a in summaries if a in {r.id for r in story.articles}]
+            flags = unsupported_facts(story.headline + " " + story.summary, texts)
+            grounder.stats.flagged += bool(flags)
+            if flags:
+                log.info("story %s: not in its sources: %s", story.id, ", ".join(flags))
+        ranked = rank.rank_stories(built, max_stories=settings.max_stories, max_key_points=settings.max_key_points)
+        backend: Backend = client.backend
+        stats = BriefStats(
+            articles_in=len(articles),
+            articles_unique=len(unique),
+            articles_failed=len({f.source for f in failures}),
+            stories=len(ranked),
+            stories_shown=sum(s.shown for s in ranked),
+            llm_calls=sum(not r.cached for r in records),
+            cache_hits=sum(r.cached for r in records),
+            tokens_in=sum(r.prompt_tokens for r in records if not r.cached),
+            tokens_out=sum(r.completion_tokens for r in records if not r.cached),
+            llm_seconds=round(sum(r.latency_s for r in records if not r.cached), 2),
+            model=backend.model,
+            backend=backend.kind,
+            prompt_versions=prompt_versions,
+            furniture_lines_removed=sum(a.furniture_removed for a in articles),
+            grounding=grounder.stats,
+        )
+        if settings.cost_per_million_in is not None and settings.cost_per_million_out is not None:
+            stats.cost_estimate_usd = round(
+                stats.tokens_in * settings.cost_per_million_in / 1e6 + stats.tokens_out * settings.cost_per_million_out / 1e6, 6)
+        brief = Brief(
+            date=brief_date or date.today(),
+            title=settings.title,
+            generated_at=datetime.now(timezone.utc),
+            stories=ranked,
+            sections=rank.make_sections(ranked),
+            stats=stats,
+            failures=failures,
+        )
+        stats.wall_time_s = round(time.monotonic() - started, 2)
+        store.finish_run(run_id, stats.model_dump(mode="json"), "partial" if failures else "ok")
+    return brief
+
+
+__all__ = ["build_brief", "open_client", "BriefgenError"]

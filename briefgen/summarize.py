@@ -1,0 +1,119 @@
+"""Summarize: one structured LLM call per chunk (map), merged per article in code (reduce).
+
+Most news articles are one chunk, so one call. A long article's chunks are merged without a
+second LLM pass: the lede chunk gives the headline and summary, key points are taken in
+order of the chunks, duplicates dropped. Every point keeps the numbers of the sentences it
+cites; ``ground`` turns them into verified quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from .llm import LLMClient
+from .models import Article, ArticleSummary, Chunk, Evidence, KeyPoint
+from .outputs import ArticleNotes
+from .prompts import Prompt
+
+_TAG = re.compile(r"</?\s*article\s*>", re.I)
+_WS = re.compile(r"\s+")
+
+
+def _as_data(text: str) -> str:
+    """Article text may not close the <article> delimiter it sits in."""
+    return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
+def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_points: int) -> list[dict[str, str]]:
+    """The exact messages sent for one chunk."""
+    return prompt.render(
+        title=_as_data(article.title),
+        dateline=_as_data(article.dateline or ""),
+        published=article.published.date().isoformat() if article.published else "",
+        sentences=[{"n": s.n, "text": _as_data(s.text)} for s in chunk.sentences],
+        part=chunk.index + 1,
+        parts=chunk.count,
+        max_points=max_points,
+    )
+
+
+def _clean_list(values: list[str], limit: int) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        value = _WS.sub(" ", value).strip(" .,;:-")
+        key = value.casefold()
+        if value and key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out[:limit]
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _point_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.casefold())
+
+
+def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: int) -> ArticleSummary:
+    """Reduce the notes of an article's chunks into one ArticleSummary (no LLM)."""
+    lede = notes[0]
+    points: list[KeyPoint] = []
+    seen: set[str] = set()
+    # Round-robin over chunks so a long article keeps the top facts of every part.
+    queues = [list(n.points) for n in notes]
+    while any(queues) and len(points) < max_points * 2:
+        for queue in queues:
+            if not queue:
+                continue
+            note = queue.pop(0)
+            text = _WS.sub(" ", note.text).strip()
+            key = _point_key(text)
+            if not text or key in seen:
+                continue
+            seen.add(key)
+            refs = sorted({r for r in note.refs if r > 0})
+            points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=refs)]))
+    people = _clean_list([p for n in notes for p in n.people], 8)
+    if article.byline:
+        # Small models copy bylines as people; the byline is metadata, not an actor.
+        people = [p for p in people if p.casefold() not in article.byline.casefold()]
+    topic = next((n.topic.strip().casefold() for n in notes if n.topic.strip()), "")
+    return ArticleSummary(
+        article_id=article.id,
+        headline=_WS.sub(" ", lede.headline).strip() or article.title,
+        summary=_WS.sub(" ", lede.summary).strip(),
+        key_points=points,
+        people=people,
+        organizations=_clean_list([o for n in notes for o in n.orgs], 8),
+        places=_clean_list([p for n in notes for p in n.places], 8),
+        event_date=next((d for d in (_parse_date(n.date) for n in notes) if d), None),
+        topics=[topic] if topic else [],
+    )
+
+
+def summarize_article(
+    article: Article, chunks: list[Chunk], client: LLMClient, prompt: Prompt, *, max_points: int = 5
+) -> ArticleSummary:
+    """Summarize one article: one call per chunk, merged in code."""
+    notes = []
+    for chunk in chunks:
+        messages = render_chunk_messages(prompt, article, chunk, max_points)
+        notes.append(
+            client.structured(
+                task=prompt.name,
+                messages=messages,
+                schema=ArticleNotes,
+                temperature=prompt.temperature,
+                max_tokens=prompt.max_tokens,
+                prompt_hash=prompt.hash,
+                article_id=article.id,
+            )
+        )
+    return notes_to_summary(article, notes, max_points)
