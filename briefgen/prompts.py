@@ -89,7 +89,7 @@ class Prompt:
 
 def _parse(path: Path, source: str) -> Prompt:
     match = _HEADER.match(source)
-    if not match:
+    if not match or _MARKER.match(source.lstrip()):
         raise PromptError(str(path), "no metadata header: the file must start with a {# TOML #} comment", 1)
     try:
         meta_data = tomllib.loads(match.group("toml"))

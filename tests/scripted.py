@@ -1,0 +1,43 @@
+"""Scripted, schema-valid replies for the loopback OpenAI-protocol server.
+
+The responder reads the numbered sentences the summarize prompt sent and answers the way a
+careful model would: the title as headline, the first sentences as summary and key points,
+each point citing the sentence it copies. Tests then assert on what the pipeline did with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+SENTENCE = re.compile(r"^\[(\d+)\] (.+)$", re.M)
+TITLE = re.compile(r"^Title: (.+)$", re.M)
+
+
+def user_text(request: dict[str, Any]) -> str:
+    """The user message of a chat completions request."""
+    return "\n".join(m["content"] for m in request["messages"] if m["role"] == "user")
+
+
+def notes_for(request: dict[str, Any], points: int = 3) -> dict[str, Any]:
+    """ArticleNotes JSON for the article in this request."""
+    text = user_text(request)
+    title = TITLE.search(text)
+    sentences = [(int(n), s) for n, s in SENTENCE.findall(text)]
+    names = sorted({w for _, s in sentences for w in re.findall(r"\b[A-Z][a-z]{3,}\b", s)})[:3]
+    return {
+        "headline": (title.group(1) if title else "Untitled")[:110],
+        "summary": " ".join(s for _, s in sentences[:2])[:350],
+        "points": [{"text": s[:230], "refs": [n]} for n, s in sentences[:points]],
+        "people": names,
+        "orgs": [],
+        "places": [],
+        "date": "",
+        "topic": "news",
+    }
+
+
+def notes_responder(request: dict[str, Any]) -> str:
+    """Responder callable for the fake server: valid ArticleNotes for every request."""
+    return json.dumps(notes_for(request))
