@@ -1,0 +1,269 @@
+"""briefgen's state: one SQLite file (LLM cache, run and call log, articles seen, stories published).
+
+Schema changes are ordered migrations (simonw/llm style): each is one function decorated
+with ``@migration``, applied once, in order, and recorded by name in the ``migrations``
+table. To change the schema, append a new function at the end of this module's migration
+list; never edit one that has shipped. WAL mode lets a reader (``briefgen stats``) run while
+a build writes.
+
+Every sqlite3 error is translated to :class:`StateError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .errors import StateError
+from .models import Article, CallRecord, Story
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a schema migration; they run in definition order, each once."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE llm_cache (
+            key TEXT PRIMARY KEY,
+            task TEXT NOT NULL,
+            model TEXT NOT NULL,
+            response TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started TEXT NOT NULL,
+            finished TEXT,
+            info TEXT NOT NULL DEFAULT '{}',
+            stats TEXT,
+            outcome TEXT)"""
+    )
+    db.execute(
+        """CREATE TABLE calls (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER REFERENCES runs(id),
+            task TEXT NOT NULL,
+            model TEXT NOT NULL,
+            article_id TEXT,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            latency_s REAL NOT NULL DEFAULT 0,
+            outcome TEXT NOT NULL,
+            cached INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX calls_run ON calls(run_id)")
+    db.execute(
+        """CREATE TABLE articles_seen (
+            content_hash TEXT PRIMARY KEY,
+            article_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            first_seen TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE stories_published (
+            story_id TEXT NOT NULL,
+            member_ids TEXT NOT NULL,
+            brief_date TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            PRIMARY KEY (story_id, brief_date))"""
+    )
+
+
+class Store:
+    """The SQLite state file; safe to share between threads of one process."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit: single statements commit at once; migrations open their own transaction.
+            self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"{self.path}: cannot open state file: {exc}") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StateError(f"{self.path}: cannot use state file: {exc}") from exc
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:  # closing a broken connection must not mask the real error
+                log.debug("closing %s failed", self.path, exc_info=True)
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+        done = {row[0] for row in db.execute("SELECT name FROM migrations")}
+        for fn in MIGRATIONS:
+            if fn.__name__ in done:
+                continue
+            log.info("state %s: applying migration %s", self.path, fn.__name__)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have migrated while we waited for the write lock.
+                if db.execute("SELECT 1 FROM migrations WHERE name = ?", (fn.__name__,)).fetchone():
+                    db.execute("COMMIT")
+                    continue
+                fn(db)
+                db.execute("INSERT INTO migrations (name, applied) VALUES (?, ?)", (fn.__name__, _now()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise StateError(f"{self.path}: {exc}") from exc
+
+    def applied_migrations(self) -> list[str]:
+        """Names of applied migrations, in the order they were applied."""
+        return [r[0] for r in self._exec("SELECT name FROM migrations ORDER BY rowid").fetchall()]
+
+    # ---- LLM cache ----------------------------------------------------------------------
+    def cache_get(self, key: str) -> str | None:
+        """The cached response for a key, or None."""
+        row = self._exec("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def cache_put(
+        self, key: str, *, task: str, model: str, response: str, prompt_tokens: int = 0, completion_tokens: int = 0
+    ) -> None:
+        """Store (or replace) a validated response."""
+        self._exec(
+            "INSERT OR REPLACE INTO llm_cache (key, task, model, response, prompt_tokens, completion_tokens, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, task, model, response, prompt_tokens, completion_tokens, _now()),
+        )
+
+    # ---- runs and calls -----------------------------------------------------------------
+    def start_run(self, info: dict[str, Any]) -> int:
+        """Open a run (argv, settings...) and return its id."""
+        cur = self._exec("INSERT INTO runs (started, info) VALUES (?, ?)", (_now(), json.dumps(info, default=str)))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, stats: dict[str, Any], outcome: str) -> None:
+        """Close a run with its stats and outcome (ok, partial, error...)."""
+        self._exec(
+            "UPDATE runs SET finished = ?, stats = ?, outcome = ? WHERE id = ?",
+            (_now(), json.dumps(stats, default=str), outcome, run_id),
+        )
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        """One run as a dict (info and stats decoded), or None."""
+        row = self._exec("SELECT id, started, finished, info, stats, outcome FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        return {
+            "id": row[0], "started": row[1], "finished": row[2], "info": json.loads(row[3] or "{}"),
+            "stats": json.loads(row[4]) if row[4] else None, "outcome": row[5],
+        }
+
+    def log_call(self, run_id: int | None, record: CallRecord) -> None:
+        """Log one LLM call attempt."""
+        self._exec(
+            "INSERT INTO calls (run_id, task, model, article_id, prompt_tokens, completion_tokens, latency_s,"
+            " outcome, cached, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id, record.task, record.model, record.article_id, record.prompt_tokens,
+                record.completion_tokens, record.latency_s, record.outcome, int(record.cached), _now(),
+            ),
+        )
+
+    def calls(self, run_id: int | None = None) -> list[CallRecord]:
+        """Logged call attempts, oldest first (of one run when given)."""
+        sql = ("SELECT task, model, article_id, prompt_tokens, completion_tokens, latency_s, outcome, cached"
+               " FROM calls")
+        rows = (self._exec(sql + " WHERE run_id = ? ORDER BY id", (run_id,)) if run_id is not None
+                else self._exec(sql + " ORDER BY id")).fetchall()
+        return [
+            CallRecord(task=r[0], model=r[1], article_id=r[2], prompt_tokens=r[3], completion_tokens=r[4],
+                       latency_s=r[5], outcome=r[6], cached=bool(r[7]))
+            for r in rows
+        ]
+
+    # ---- articles and stories -----------------------------------------------------------
+    def mark_articles_seen(self, articles: Iterable[Article]) -> list[str]:
+        """Remember articles by content hash; return the ids of those never seen before."""
+        new: list[str] = []
+        now = _now()
+        with self._lock:
+            for art in articles:
+                cur = self._exec(
+                    "INSERT OR IGNORE INTO articles_seen (content_hash, article_id, source, first_seen) VALUES (?, ?, ?, ?)",
+                    (art.content_hash, art.id, art.source, now),
+                )
+                if cur.rowcount:
+                    new.append(art.id)
+        return new
+
+    def first_seen(self, content_hashes: Iterable[str]) -> dict[str, str]:
+        """When each known content hash was first seen (ISO UTC); unknown hashes are absent."""
+        out: dict[str, str] = {}
+        for h in content_hashes:
+            row = self._exec("SELECT first_seen FROM articles_seen WHERE content_hash = ?", (h,)).fetchone()
+            if row:
+                out[h] = row[0]
+        return out
+
+    def record_stories(self, stories: Iterable[Story], brief_date: date) -> None:
+        """Record the stories published in the brief of ``brief_date`` (re-recording replaces)."""
+        now = _now()
+        with self._lock:
+            for story in stories:
+                members = sorted(ref.id for ref in story.articles)
+                self._exec(
+                    "INSERT OR REPLACE INTO stories_published (story_id, member_ids, brief_date, published_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (story.id, json.dumps(members), brief_date.isoformat(), now),
+                )
+
+    def published_stories(self, before: date | None = None) -> list[tuple[str, list[str], date]]:
+        """Published (story_id, member_ids, brief_date), newest first; only briefs before ``before`` if given."""
+        sql = "SELECT story_id, member_ids, brief_date FROM stories_published"
+        params: tuple[Any, ...] = ()
+        if before is not None:
+            sql += " WHERE brief_date < ?"
+            params = (before.isoformat(),)
+        rows = self._exec(sql + " ORDER BY brief_date DESC, story_id", params).fetchall()
+        return [(r[0], json.loads(r[1]), date.fromisoformat(r[2])) for r in rows]
