@@ -242,6 +242,7 @@ class BriefStats(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     llm_seconds: float = 0.0
+    model_start_s: float = 0.0
     cost_estimate_usd: float | None = None
     wall_time_s: float = 0.0
     model: str = ""

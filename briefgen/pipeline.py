@@ -53,8 +53,11 @@ class _Silent:
 
 
 @contextlib.contextmanager
-def open_client(settings: Settings, store: Store | None, progress: Progress) -> Iterator[LLMClient]:
+def open_client(
+    settings: Settings, store: Store | None, progress: Progress, timings: dict[str, float] | None = None
+) -> Iterator[LLMClient]:
     """The LLM client for these settings; for the embedded model, a server started on first need."""
+    timings = timings if timings is not None else {}
     with contextlib.ExitStack() as stack:
         backend = resolve_backend(settings, embedded_identity="pending")
         endpoint = None
@@ -68,7 +71,15 @@ def open_client(settings: Settings, store: Store | None, progress: Progress) -> 
                 f"using the embedded model {model_path.name}; "
                 "set OPENAI_API_KEY or --base-url for a stronger one"
             )
-            endpoint = server.start
+
+            def endpoint() -> str:
+                # Started only on the first cache miss: a fully cached run starts no server.
+                if not server.running:
+                    progress.note("starting the embedded model server…")
+                t0 = time.monotonic()
+                url = server.start()
+                timings["model_start_s"] = timings.get("model_start_s", 0.0) + time.monotonic() - t0
+                return url
         client = LLMClient(backend, settings, store, endpoint=endpoint)
         stack.callback(client.close)
         yield client
@@ -125,13 +136,14 @@ def build_brief(
             raise NoArticlesError(", ".join(f.source for f in failures[:3]), "no article could be read: " + failures[0].reason)
         raise NoArticlesError(" ".join(sources) or "(no sources)", "no articles found")
     unique = dedupe.collapse_near_duplicates(articles)
+    timings: dict[str, float] = {}
     by_id = {a.id: a for a in unique}
 
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store(settings.state_file()))
         run_id = store.start_run({"sources": list(sources), "argv": sys.argv[1:]})
         if client is None:
-            client = stack.enter_context(open_client(settings, store, progress))
+            client = stack.enter_context(open_client(settings, store, progress, timings))
         calls_before = len(client.records)
         summaries, grounder, prompt_versions = summarize_all(unique, client, settings, progress, failures)
         records = client.records[calls_before:]
@@ -163,6 +175,7 @@ def build_brief(
             tokens_in=sum(r.prompt_tokens for r in records if not r.cached),
             tokens_out=sum(r.completion_tokens for r in records if not r.cached),
             llm_seconds=round(sum(r.latency_s for r in records if not r.cached), 2),
+            model_start_s=round(timings.get("model_start_s", 0.0), 2),
             model=backend.model,
             backend=backend.kind,
             prompt_versions=prompt_versions,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+from fakeserver import fake_llm  # noqa: F401  (the loopback OpenAI-protocol server fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

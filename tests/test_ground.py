@@ -1,0 +1,78 @@
+"""Grounding: key points are verified against the cited sentences by content, not by number."""
+
+from __future__ import annotations
+
+from briefgen.ground import Grounder, normalize, support, unsupported_facts
+from briefgen.models import Article, ArticleSummary, Evidence, KeyPoint
+
+BODY = (
+    "Ukrainian President Volodymyr Zelensky met Danish Prime Minister Mette Frederiksen in Copenhagen on Wednesday.\n\n"
+    "Zelensky said Ukraine needs legally binding security guarantees.\n\n"
+    "He asked U.S. President Donald Trump to impose sanctions and tariffs on Russia.\n\n"
+    "The State Department approved a $200 million deal for artillery systems.\n\n"
+    "“Nobody trusts Putin,” Zelensky said."
+)
+
+
+def article() -> Article:
+    return Article.create(source="a.txt", title="Zelensky in Copenhagen", body=BODY)
+
+
+def point(text: str, *refs: int) -> KeyPoint:
+    art = article()
+    return KeyPoint(text=text, evidence=[Evidence(article_id=art.id, sentences=list(refs))])
+
+
+def ground(*points: KeyPoint, keep: bool = False) -> tuple[list[KeyPoint], Grounder]:
+    art = article()
+    summary = ArticleSummary(article_id=art.id, headline="h", summary="s", key_points=list(points))
+    grounder = Grounder(keep_unverified=keep)
+    return grounder.ground_summary(summary, art).key_points, grounder
+
+
+def test_normalize_only_whitespace_quotes_dashes_case() -> None:
+    assert normalize("“Nobody  trusts” — Putin’s") == normalize('"nobody trusts" - putin\'s')
+    assert normalize("Putin") != normalize("Putn")
+
+
+def test_correct_citation_is_verified_with_verbatim_quote() -> None:
+    [kp], g = ground(point("The State Department approved a $200 million deal for artillery.", 4))
+    assert kp.verified and kp.status == "verified" and kp.evidence[0].sentences == [4]
+    assert kp.evidence[0].quote.startswith("The State Department approved a $200 million deal")
+    assert g.stats.verified == 1 and g.stats.generated == 1
+
+
+def test_off_by_one_citation_is_recited_to_the_supporting_sentence() -> None:
+    [kp], _ = ground(point("Zelensky asked Trump to impose sanctions and tariffs on Russia.", 4))
+    assert kp.status == "verified" and kp.evidence[0].sentences == [3]
+
+
+def test_wrong_number_fails_support_and_falls_back_to_the_cited_sentence() -> None:
+    [kp], g = ground(point("The State Department approved a $300 million deal for artillery systems.", 4))
+    assert kp.status == "fallback" and kp.text == kp.evidence[0].quote
+    assert "$200 million" in kp.text and g.stats.verified == 0 and g.stats.fallback == 1
+
+
+def test_misquote_is_not_verified() -> None:
+    s = support('Zelensky said "nobody trusts the Kremlin at all".', BODY)
+    assert not s.quotes_ok and not s.ok
+
+
+def test_unsupported_point_without_citation_is_dropped_or_marked() -> None:
+    invented = point("Brazil announced a new football coach.")
+    kept, g = ground(invented)
+    assert kept == [] and g.stats.dropped == 1
+    kept, g = ground(point("Brazil announced a new football coach."), keep=True)
+    assert len(kept) == 1 and not kept[0].verified and kept[0].status == "unverified"
+
+
+def test_fallback_that_repeats_an_existing_point_is_dropped() -> None:
+    good = point("Zelensky said Ukraine needs legally binding security guarantees.", 2)
+    bad = point("Zelensky said Ukraine needs 45 binding guarantees from Japan.", 2)
+    kept, g = ground(good, bad)
+    assert [k.status for k in kept] == ["verified"] and g.stats.dropped == 1
+
+
+def test_unsupported_numbers_and_names_are_flagged() -> None:
+    flags = unsupported_facts("Zelensky met Macron and approved $900 million.", [BODY])
+    assert "900" in flags and "macron" in flags and "zelensky" not in flags
