@@ -136,8 +136,9 @@ def make_sections(stories: list[Story]) -> list[Section]:
 
 
 def _display_name(spellings: Counter[str]) -> str:
-    # The most common spelling as the model wrote it, first letter capitalised.
-    name = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    # The most common spelling as the model wrote it (ties: the best-ranked story's, seen
+    # first; max() keeps the first of equals), first letter capitalised.
+    name = max(spellings.items(), key=lambda kv: kv[1])[0]
     name = re.sub(r"\s+", " ", name)
     return name[:1].upper() + name[1:]
 
