@@ -283,7 +283,8 @@ class LLMClient:
     def _record(self, record: CallRecord) -> None:
         with self._lock:
             self.records.append(record)
-        if self.store is not None:
+        # Logged as it happens (a crash keeps what was paid for) once the caller has opened a run.
+        if self.store is not None and self.run_id is not None:
             try:
                 self.store.log_call(self.run_id, record)
             except Exception:  # the call log must never sink a paid-for reply
@@ -370,7 +371,8 @@ class LLMClient:
                    prompt_hash: str = "", article_id: str | None = None) -> T:
         """Ask for one ``schema`` object; cached, validated, repaired at most once; raises LLMError subclasses."""
         mode = self.backend.response_mode
-        temp = self.settings.temperature if temperature is None else temperature
+        # The caller's (the prompt's) temperature, else the configured override, else deterministic.
+        temp = temperature if temperature is not None else (self.settings.temperature or 0.0)
         budget = max_tokens or self.settings.max_output_tokens
         sent = self._messages_for(messages, schema)
         response_format = response_format_for(schema, mode)

@@ -108,7 +108,9 @@ class FakeOpenAI:
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+        # A short poll interval keeps teardown fast (shutdown() waits for one poll).
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="fake-openai", daemon=True)
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self) -> FakeOpenAI:
