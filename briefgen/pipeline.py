@@ -144,11 +144,11 @@ def build_brief(
         run_id = store.start_run({"sources": list(sources), "argv": sys.argv[1:]})
         if client is None:
             client = stack.enter_context(open_client(settings, store, progress, timings))
+        # The client logs each call as it happens: a crash keeps what was already paid for.
+        client.run_id = run_id
         calls_before = len(client.records)
         summaries, grounder, prompt_versions = summarize_all(unique, client, settings, progress, failures)
         records = client.records[calls_before:]
-        for record in records:
-            store.log_call(run_id, record)
         if not summaries:
             store.finish_run(run_id, {}, "failed")
             raise LLMError(f"no article could be summarized ({len(failures)} failed): {failures[-1].reason}")
