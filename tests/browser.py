@@ -20,6 +20,7 @@ Use::
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -83,8 +84,12 @@ class Browser:
         self._from_child, from_child_w = os.pipe()
 
         def wire_fds() -> None:  # runs in the child: the protocol's fixed fds 3 (in) and 4 (out)
-            os.dup2(to_child_r, 3)
-            os.dup2(from_child_w, 4)
+            # Move both ends above 4 first: the pipes may already sit on 3 or 4, and
+            # dup2(fd, fd) would leave close-on-exec set (and a swap would clobber one).
+            high_in = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
+            high_out = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
+            os.dup2(high_in, 3)
+            os.dup2(high_out, 4)
 
         # stderr to a file: chromium logs freely, and a full pipe would stall it.
         self._log = open(Path(self._profile.name) / "chromium.log", "wb")  # noqa: SIM115
@@ -169,9 +174,15 @@ class Browser:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def screenshot(self) -> bytes:
-        """PNG of the current viewport."""
-        data = self.call("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
+    def screenshot(self, *, full_page: bool = False) -> bytes:
+        """PNG of the current viewport, or of the whole page's height when full_page."""
+        params: dict[str, Any] = {"format": "png"}
+        if full_page:
+            width, height = self.evaluate(
+                "[document.documentElement.clientWidth, document.documentElement.scrollHeight]"
+            )
+            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+        data = self.call("Page.captureScreenshot", params, session=True)["data"]
         return base64.b64decode(data)
 
     def close(self) -> None:

@@ -381,6 +381,11 @@ def test_html_fits_phone_and_desktop_widths(brief: Brief, tmp_path: Path) -> Non
                 assert (info.width, info.height) == (width, 1600)
                 # Rendered text has many shades (antialiasing); a blank or failed page has one or two.
                 assert info.colors > 50 and info.ink_share > 0.02, info
+            # The whole page, footer included, for a person to look at.
+            chrome.load(page, width=375)
+            full = chrome.screenshot(full_page=True)
+            (SCREENSHOT_DIR / f"brief-{kind}-375-full.png").write_bytes(full)
+            assert browser.read_png(full).height > 1600  # four stories are longer than one screen
 
 
 @pytest.mark.browser
