@@ -220,7 +220,7 @@ _ROLE = {"senior", "staff", "news", "editor", "correspondent", "reporter", "writ
          "political", "associate", "managing", "deputy", "business", "foreign", "special", "investigative",
          "desk", "columnist", "analyst", "producer", "intern", "fellow", "contributing", "editorial", "web",
          "digital", "journalist", "team", "online", "sports", "world", "health", "science", "tech"}
-_DATE_LINE = re.compile(r"^(?:published|updated|posted|last updated|first published|date)\b\s*:?\s*(?P<d>.+)$")
+_DATE_LINE = re.compile(r"^(?:(?:published|updated|posted|last updated|first published)\b\s*:?|date\s*:)\s*(?P<d>.+)$")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _BARE_DATE = re.compile(rf"^(?:\w+day,?\s+)?(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|"
                         rf"\d{{4}}-\d{{2}}-\d{{2}})(?:[ ,|-]+\d{{1,2}}[:.]\d{{2}}.*)?$")
@@ -540,6 +540,9 @@ def clean_html(html: str, url: str | None = None) -> Cleaned:
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=True,
         include_links=False, include_images=False, favor_recall=True,
+        # Keep the time and zone of article:published_time, not just the day.
+        date_extraction_params={"extensive_search": True, "original_date": True,
+                                "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
     )
     if doc is None:
         log.debug("trafilatura found no main text%s", f" in {url}" if url else "")

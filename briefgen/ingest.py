@@ -161,12 +161,21 @@ def decode(data: bytes, name: str) -> str:
         first_bad = exc.start
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     # Legacy single-byte text (cp1252, latin-1) decodes with little "chaos"; random bytes don't.
     if best is None or best.encoding is None or best.chaos > 0.2:
         raise _Bad(f"not UTF-8 text (invalid byte at offset {first_bad}) and no confident encoding guess")
-    log.warning("%s: not UTF-8; decoded as %s", name, best.encoding)
-    text = str(best)
+    encoding = best.encoding
+    # Short Latin text ties between code pages (cp1250 reads "naïve" as "naďve"); Windows
+    # Western is by far the most common legacy encoding of news text, so it wins a tie.
+    if any("cp1252" in m.could_be_from_charset and m.chaos <= best.chaos + 0.01 for m in matches):
+        encoding = "cp1252"
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        encoding, text = best.encoding, str(best)
+    log.warning("%s: not UTF-8; decoded as %s", name, encoding)
     if sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f") > len(text) * 0.01:
         raise _Bad("binary file (control characters)")
     return text
