@@ -119,6 +119,8 @@ def near_duplicate_pairs(
     first_by_hash: dict[str, int] = {}
     distinct: list[int] = []
     for i, art in enumerate(articles):
+        if not art.body.strip():
+            continue  # an empty body duplicates nothing (title-only items stay apart)
         j = first_by_hash.setdefault(art.content_hash, i)
         if j != i:
             pairs[(j, i)] = 1.0
@@ -130,7 +132,7 @@ def near_duplicate_pairs(
     sigs: dict[int, MinHash] = {}
     for i in distinct:
         if sets[i].size == 0:
-            continue  # an empty body duplicates nothing (title-only items stay apart)
+            continue
         sigs[i] = _minhash(sets[i])
         lsh.insert(i, sigs[i], check_duplication=False)
     for i in sorted(sigs):

@@ -68,8 +68,10 @@ def compare_points(a: str, b: str) -> Relation:
     if ia.figures or ib.figures:
         if ia.figures == ib.figures:
             return "same" if overlap >= SAME_WORDS_WITH_FIGURES and _actors_agree(ia, ib) else "different"
-        if ia.figures and ib.figures and not (ia.figures & ib.figures) and overlap >= CONFLICT_WORDS:
-            # Same statement, other figure: "killed 6" vs "killed 8".
+        exclusive = ia.figures - ib.figures and ib.figures - ia.figures
+        if exclusive and overlap >= CONFLICT_WORDS:
+            # Same statement, another figure on each side: "killed 3, injured 41" vs "killed 4, injured 41".
+            # (One side's figures a subset of the other's is a more detailed statement, not a dispute.)
             return "conflict"
         return "different"
     if overlap < SAME_WORDS:
