@@ -84,7 +84,7 @@ def test_rerun_makes_no_llm_call(fake_llm: FakeOpenAI) -> None:
 
 def test_one_article_whose_replies_never_validate_is_a_failure_not_a_crash(fake_llm: FakeOpenAI) -> None:
     def responder(request: dict) -> str | Reply:
-        if "Copenhagen" in user_text(request) and "Frederiksen" not in user_text(request):
+        if "backstop" in user_text(request):
             return "{not json"
         return json.dumps(notes_for(request))
 
