@@ -550,6 +550,8 @@ class LocalServer:
     def _wait_ready(self, port: int, log_path: Path) -> None:
         deadline = time.monotonic() + self.startup_timeout
         url = f"http://127.0.0.1:{port}/v1/models"
+        # No proxies: an http_proxy in the environment must not swallow a loopback probe.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         assert self._proc is not None
         while True:
             code = self._proc.poll()
@@ -559,7 +561,7 @@ class LocalServer:
                     raise _PortTaken()
                 raise ModelError(f"local model server exited with code {code} while starting: {tail or 'no output'}")
             try:
-                with urllib.request.urlopen(url, timeout=2) as resp:
+                with opener.open(url, timeout=2) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, OSError):

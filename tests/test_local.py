@@ -250,13 +250,16 @@ def no_llama_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local, "require_server_installed", lambda: None)
 
 
-def test_fake_server_starts_answers_and_stops(tmp_path: Path, no_llama_check: None) -> None:
+def test_fake_server_starts_answers_and_stops(tmp_path: Path, no_llama_check: None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # the readiness probe must ignore it
     server = FakeServer(settings_for(tmp_path), model_path=tmp_path / "m.gguf")
     with server:
         url = server.start()
         assert server.start() == url  # idempotent
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
-        with urllib.request.urlopen(url + "/models", timeout=5) as resp:
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with no_proxy.open(url + "/models", timeout=5) as resp:
             assert json.load(resp)["data"][0]["id"] == "fake"
         pid = server.pid
         assert pid is not None and os.getpgid(pid) == pid  # its own process group
@@ -444,13 +447,15 @@ def test_real_server_answers_json_object_with_schema(real_server: local.LocalSer
     assert reply.choices[0].finish_reason == "stop"
     parsed = Headline.model_validate_json(reply.choices[0].message.content or "")
     assert parsed.headline
-    with pytest.raises(openai.APIStatusError):
+    # The server rejects json_schema (HTTP 500 from its request validation): never send it.
+    with pytest.raises(openai.APIStatusError, match="Input should be 'text' or 'json_object'") as info:
         client.chat.completions.create(
             model="local",
             messages=[{"role": "user", "content": "hi"}],
             response_format={"type": "json_schema", "json_schema": {"name": "h", "schema": HEADLINE_SCHEMA}},
             max_tokens=5,
         )
+    assert info.value.status_code == 500
 
 
 @pytest.mark.slow
