@@ -195,28 +195,36 @@ def generate(n: int, seed: int = 7) -> tuple[list[Article], dict[str, ArticleSum
     return articles, summaries, labels
 
 
+def _run_once(articles: list[Article], summaries: dict[str, ArticleSummary], trace: bool) -> tuple[float, float, float, float, list[Article], list[list[str]]]:
+    def measured(fn):  # type: ignore[no-untyped-def]
+        if trace:
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        out = fn()
+        elapsed = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+        if trace:
+            tracemalloc.stop()
+        return out, elapsed, peak
+
+    reps, t_nd, m_nd = measured(lambda: collapse_near_duplicates(articles))
+    by_id = {r.id: r for r in reps}
+    groups, t_cl, m_cl = measured(lambda: cluster_articles([summaries[r.id] for r in reps], by_id))
+    return t_nd, m_nd, t_cl, m_cl, reps, groups
+
+
 def scale(sizes: list[int]) -> None:
-    """Time and peak memory of near-dup and clustering at each size, as a Markdown table."""
+    """Time (untraced run) and peak memory (a second, tracemalloc run) of both levels per size."""
     print(f"machine: {os.cpu_count()} cores (nproc), Python {platform.python_version()}, {platform.machine()}")
     print("| articles | unique after near-dup | near-dup s | near-dup peak MiB | cluster s | cluster peak MiB | stories | B-cubed F1 |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         articles, summaries, labels = generate(n)
-        tracemalloc.start()
-        t0 = time.perf_counter()
-        reps = collapse_near_duplicates(articles)
-        t_nd = time.perf_counter() - t0
-        peak_nd = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
+        t_nd, _, t_cl, _, reps, groups = _run_once(articles, summaries, trace=False)
+        _, m_nd, _, m_cl, _, _ = _run_once(articles, summaries, trace=True)
         by_id = {r.id: r for r in reps}
-        tracemalloc.start()
-        t0 = time.perf_counter()
-        groups = cluster_articles([summaries[r.id] for r in reps], by_id)
-        t_cl = time.perf_counter() - t0
-        peak_cl = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
         _, _, f1 = bcubed(expand_copies(groups, by_id), labels)
-        print(f"| {n:,} | {len(reps):,} | {t_nd:.1f} | {peak_nd:.0f} | {t_cl:.1f} | {peak_cl:.0f} | {len(groups):,} | {f1:.3f} |", flush=True)
+        print(f"| {n:,} | {len(reps):,} | {t_nd:.1f} | {m_nd:.0f} | {t_cl:.1f} | {m_cl:.0f} | {len(groups):,} | {f1:.3f} |", flush=True)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from .cluster import explicit_dates, fold, numbers, words
+from .cluster import explicit_dates, figure_spans, fold, numbers, words
 from .models import Article, ArticleSummary, Claim, ContentKind, Disagreement, Evidence, KeyPoint, SourceRef, Story
 
 # Dice overlap of content words above which two points state the same thing. With equal
@@ -122,10 +122,11 @@ def _merged(group: _Group) -> KeyPoint:
 
 def _fact_label(a: str, b: str) -> str:
     # The shared statement with the disputed figures blanked: "The quake killed … people".
-    fa, fb = set(numbers(a)), set(numbers(b))
+    theirs = set(numbers(b))
     out = a
-    for n in sorted(fa - fb, key=len, reverse=True):
-        out = re.sub(re.escape(n), "…", out)
+    for start, end, value in reversed(figure_spans(a)):
+        if value not in theirs:
+            out = out[:start] + "…" + out[end:]
     return out
 
 
