@@ -23,6 +23,7 @@ different articles about the same event stay below 0.1.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import zlib
@@ -52,11 +53,16 @@ def _crc32(data: bytes) -> int:
     return zlib.crc32(data)
 
 
+# datasketch 2.0 made the permutation scheme explicit (and refuses shared permutations
+# without it); 1.x has only the legacy scheme and no such argument.
+_SCHEME: dict[str, str] = {"scheme": "affine32"} if "scheme" in inspect.signature(MinHash).parameters else {}
+
+
 def _permutations() -> np.ndarray:
     # Building the permutation table per MinHash costs more than hashing a short article.
     global _PERMUTATIONS
     if _PERMUTATIONS is None:
-        _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+        _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, **_SCHEME).permutations
     return _PERMUTATIONS
 
 
@@ -88,7 +94,7 @@ def _identity(value: int) -> int:
 
 
 def _minhash(hashes: np.ndarray) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_identity, permutations=_permutations(), scheme="affine32")
+    m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_identity, permutations=_permutations(), **_SCHEME)
     m.update_batch(hashes.tolist())
     return m
 
