@@ -16,9 +16,10 @@ then the earliest date, then the smallest id) and lists every other copy as a ``
 whose ``wire_copy_of`` is the representative's id, so every outlet stays cited while the
 story costs one LLM summary.
 
-The default threshold (0.5) was chosen by measurement on the labeled fixtures
-(``python bench/bench_dedupe.py --tune``): lightly edited wire copies measure 0.6–0.95,
-different articles about the same event stay below 0.1.
+The default threshold (0.5) was chosen by measurement on the tuning split of the labeled
+fixtures (``python bench/bench_dedupe.py --tune``): every threshold from 0.20 to 0.75 gives
+pairwise precision and recall 1.0 there (lightly edited wire copies measure 0.68–0.85,
+different reports of one event stay below 0.1); 0.5 is the middle of that band.
 """
 
 from __future__ import annotations
