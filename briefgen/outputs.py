@@ -15,27 +15,28 @@ Name = Annotated[str, StringConstraints(max_length=48)]
 
 
 class PointNote(BaseModel):
-    """One key point and the numbers of the article sentences that support it."""
+    # No docstrings or descriptions on output models: they would be sent as schema text.
 
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(max_length=240, description="one full sentence with a concrete fact")
-    refs: list[int] = Field(default_factory=list, max_length=3, description="supporting sentence numbers")
+    text: str = Field(max_length=200)
+    refs: list[int] = Field(default_factory=list, max_length=2)
 
 
 class ArticleNotes(BaseModel):
-    """The model's notes on one article (or one chunk of a long one)."""
+    # The model's notes on one article (or one chunk of a long one); bounds keep a small
+    # model from repeating itself and keep output tokens, the slowest thing it does, few.
 
     model_config = ConfigDict(extra="ignore")
 
-    headline: str = Field(max_length=120, description="a sentence about the event: who did what")
-    summary: str = Field(max_length=360, description="2 sentences")
+    headline: str = Field(max_length=110)
+    summary: str = Field(max_length=240)
     points: list[PointNote] = Field(max_length=5)
-    people: list[Name] = Field(default_factory=list, max_length=6)
-    orgs: list[Name] = Field(default_factory=list, max_length=5)
-    places: list[Name] = Field(default_factory=list, max_length=5)
-    date: str = Field(default="", max_length=10, description="YYYY-MM-DD of the event if the text gives it")
-    topic: str = Field(default="", max_length=24, description="one or two words: the beat")
+    people: list[Name] = Field(default_factory=list, max_length=4)
+    orgs: list[Name] = Field(default_factory=list, max_length=3)
+    places: list[Name] = Field(default_factory=list, max_length=3)
+    date: str = Field(default="", max_length=10)
+    topic: str = Field(default="", max_length=20)
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {

@@ -38,6 +38,44 @@ def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_po
     )
 
 
+def _foreign_chars(source: str) -> re.Pattern[str] | None:
+    """Characters of scripts the article does not use (small models drift into CJK mid-sentence)."""
+    if any(ord(c) >= 0x2E80 for c in source):
+        return None
+    return re.compile(r"[\u2e80-\U0010ffff]+")
+
+
+def tidy(text: str, foreign: re.Pattern[str] | None) -> str:
+    """One clean sentence: foreign-script drift removed, a fragment cut off by maxLength dropped."""
+    if foreign is not None:
+        text = foreign.sub("", text)
+    text = _WS.sub(" ", text).strip()
+    if text and text[-1] not in ".!?\"”’)":
+        # Cut off by the schema's maxLength: keep the complete sentences, if there are any.
+        cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+        text = text[: cut + 1] if cut > 20 else text.rstrip(" ,;:-") + "."
+    return text
+
+
+_TITLE_WORDS = frozenset(
+    """president prime minister secretary general chancellor king queen pope senator governor mayor
+    envoy special press spokesperson spokesman spokeswoman ceo chief director former vice deputy
+    foreign defence defense state u.s. us uk eu un nato mr mrs ms dr sir lord premier minister's
+    head leader official officials commissioner ambassador judge justice gen. col. lt. rep. sen.""".split()
+)
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ese|ish|ean|an|i)$")
+
+
+def person_name(value: str) -> str:
+    """'Ukrainian President Volodymyr Zelensky' -> 'Volodymyr Zelensky': titles are not names."""
+    tokens = value.replace("U. S.", "U.S.").split()
+    while len(tokens) > 2 and (tokens[0].casefold().strip(",") in _TITLE_WORDS or _DEMONYM.match(tokens[0])):
+        tokens.pop(0)
+    while len(tokens) > 1 and tokens[0].casefold() in _TITLE_WORDS:
+        tokens.pop(0)
+    return " ".join(tokens)
+
+
 def _clean_list(values: list[str], limit: int) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
@@ -64,6 +102,7 @@ def _point_key(text: str) -> str:
 def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: int) -> ArticleSummary:
     """Reduce the notes of an article's chunks into one ArticleSummary (no LLM)."""
     lede = notes[0]
+    foreign = _foreign_chars(article.title + article.body)
     points: list[KeyPoint] = []
     seen: set[str] = set()
     # Round-robin over chunks so a long article keeps the top facts of every part.
@@ -73,22 +112,22 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
             if not queue:
                 continue
             note = queue.pop(0)
-            text = _WS.sub(" ", note.text).strip()
+            text = tidy(note.text, foreign)
             key = _point_key(text)
             if not text or key in seen:
                 continue
             seen.add(key)
             refs = sorted({r for r in note.refs if r > 0})
             points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=refs)]))
-    people = _clean_list([p for n in notes for p in n.people], 8)
+    people = _clean_list([person_name(p) for n in notes for p in n.people], 8)
     if article.byline:
         # Small models copy bylines as people; the byline is metadata, not an actor.
         people = [p for p in people if p.casefold() not in article.byline.casefold()]
     topic = next((n.topic.strip().casefold() for n in notes if n.topic.strip()), "")
     return ArticleSummary(
         article_id=article.id,
-        headline=_WS.sub(" ", lede.headline).strip() or article.title,
-        summary=_WS.sub(" ", lede.summary).strip(),
+        headline=(foreign.sub("", lede.headline) if foreign else lede.headline).strip(" .") or article.title,
+        summary=tidy(lede.summary, foreign),
         key_points=points,
         people=people,
         organizations=_clean_list([o for n in notes for o in n.orgs], 8),

@@ -76,3 +76,23 @@ def test_fallback_that_repeats_an_existing_point_is_dropped() -> None:
 def test_unsupported_numbers_and_names_are_flagged() -> None:
     flags = unsupported_facts("Zelensky met Macron and approved $900 million.", [BODY])
     assert "900" in flags and "macron" in flags and "zelensky" not in flags
+
+
+def test_tidy_drops_script_drift_and_cut_off_fragments() -> None:
+    from briefgen.summarize import _foreign_chars, tidy
+
+    foreign = _foreign_chars("Only Latin text here.")
+    assert tidy("Washington can provide足够的 missiles", foreign) == "Washington can provide missiles."
+    assert tidy("Zelensky asked for sanctions. This call for action", foreign) == "Zelensky asked for sanctions."
+    assert tidy("Prices rose 5%.", foreign) == "Prices rose 5%."
+    assert _foreign_chars("东京 Tokyo") is None
+
+
+def test_person_names_lose_titles_but_keep_short_names() -> None:
+    from briefgen.summarize import person_name
+
+    assert person_name("Ukrainian President Volodymyr Zelensky") == "Volodymyr Zelensky"
+    assert person_name("U. S. President Donald Trump") == "Donald Trump"
+    assert person_name("NATO Secretary General Mark Rutte") == "Mark Rutte"
+    assert person_name("Brian Smith") == "Brian Smith"
+    assert person_name("Trump") == "Trump"
