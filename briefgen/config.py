@@ -26,6 +26,37 @@ from .errors import ConfigError
 APP = "briefgen"
 
 
+class EmailSettings(BaseModel):
+    """SMTP delivery (config table ``[smtp]``, or ``[email]``; env ``BRIEFGEN_SMTP_<FIELD>``).
+
+    The password is never a setting: it comes from env ``BRIEFGEN_SMTP_PASSWORD`` or from the
+    env file ``password_file`` (mode 0600), because cron has no login environment and a config
+    file is often shared or committed.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str = "localhost"
+    port: int | None = Field(None, ge=1, le=65535, description="default: 587 starttls, 465 ssl, 25 none")
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user: str | None = None
+    password_file: Path | None = Field(None, description="env file (mode 0600) with BRIEFGEN_SMTP_PASSWORD=...")
+    ca_file: Path | None = Field(None, description="extra CA certificates to trust (a private mail server)")
+    sender: str | None = Field(None, alias="from", description='"Name <addr>" the brief comes from')
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(default_factory=list, description="who gets a one-line notice when a cron build fails")
+    list_unsubscribe: str | None = Field(None, description="mailto: or https: URL for List-Unsubscribe")
+    timeout_s: float = Field(30.0, gt=0)
+    attempts: int = Field(4, ge=1, le=20, description="tries per send on transient failures")
+    retry_wait_s: float = Field(2.0, ge=0, description="first backoff delay, doubled per try")
+    retry_max_wait_s: float = Field(60.0, ge=0)
+
+    def port_value(self) -> int:
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
 class Settings(BaseModel):
     """Every setting briefgen reads, with its default."""
 
@@ -61,6 +92,9 @@ class Settings(BaseModel):
     templates_dir: Path | None = None
     cache: bool = Field(True, description="reuse cached LLM replies")
 
+    # delivery
+    smtp: EmailSettings = Field(default_factory=EmailSettings, description="email delivery ([smtp] table)")
+
     # ---- derived locations -------------------------------------------------------------
     def data_dir(self) -> Path:
         if self.home:
@@ -91,6 +125,8 @@ ENV_ALIASES: dict[str, list[str]] = {
 def _env_values(env: dict[str, str]) -> dict[str, tuple[Any, str]]:
     out: dict[str, tuple[Any, str]] = {}
     for name, field in Settings.model_fields.items():
+        if name == "smtp":
+            continue  # a table: read field by field below
         for var in ENV_ALIASES.get(name, [f"BRIEFGEN_{name.upper()}"]):
             raw = env.get(var)
             if raw not in (None, ""):
@@ -100,6 +136,15 @@ def _env_values(env: dict[str, str]) -> dict[str, tuple[Any, str]]:
                     value = [s for s in raw.split(os.pathsep) if s]
                 out[name] = (value, f"env {var}")
                 break
+    smtp: dict[str, Any] = {}
+    for name, field in EmailSettings.model_fields.items():
+        raw = env.get(f"BRIEFGEN_SMTP_{name.upper()}")
+        if name == "sender" and not raw:
+            raw = env.get("BRIEFGEN_SMTP_FROM")
+        if raw not in (None, ""):
+            smtp[name] = [s.strip() for s in raw.split(",") if s.strip()] if "list" in str(field.annotation) else raw
+    if smtp:
+        out["smtp"] = (smtp, "env BRIEFGEN_SMTP_*")
     return out
 
 
@@ -123,6 +168,7 @@ def _file_values(path: Path | None) -> tuple[dict[str, tuple[Any, str]], Path | 
             if unknown:
                 raise ConfigError(f"{candidate}: unknown setting(s): {', '.join(unknown)}")
             base = candidate.parent
+            table = _smtp_table(table, base, candidate)
             values: dict[str, tuple[Any, str]] = {}
             for key, value in table.items():
                 if key in Settings.model_fields:
@@ -135,6 +181,27 @@ def _file_values(path: Path | None) -> tuple[dict[str, tuple[Any, str]], Path | 
     return {}, None
 
 
+def _smtp_table(table: dict[str, Any], base: Path, candidate: Path) -> dict[str, Any]:
+    """Fold ``[email]`` into ``[smtp]`` and make its file paths relative to the config file."""
+    if "smtp" not in table and "email" not in table:
+        return table
+    merged: dict[str, Any] = {}
+    for key in ("email", "smtp"):
+        part = table.get(key, {})
+        if not isinstance(part, dict):
+            raise ConfigError(f"{candidate}: [{key}] must be a table")
+        merged.update(part)
+    if "password" in merged:
+        raise ConfigError(f"{candidate}: no SMTP password in the config file; use env BRIEFGEN_SMTP_PASSWORD "
+                          "or password_file (an env file of mode 0600)")
+    for key in ("password_file", "ca_file"):
+        if isinstance(merged.get(key), str):
+            merged[key] = str((base / Path(merged[key]).expanduser()).resolve())
+    out = {k: v for k, v in table.items() if k != "email"}
+    out["smtp"] = merged
+    return out
+
+
 def load_settings(
     flags: dict[str, Any] | None = None,
     config_path: Path | None = None,
@@ -145,9 +212,15 @@ def load_settings(
     merged: dict[str, tuple[Any, str]] = {}
     merged.update(_env_values(env))
     file_values, _ = _file_values(config_path)
+    env_smtp = merged.get("smtp", ({}, ""))
     merged.update(file_values)
+    if "smtp" in file_values and env_smtp[0]:
+        # A table merges key by key (file over env), not as one value.
+        merged["smtp"] = ({**env_smtp[0], **file_values["smtp"][0]}, f"{file_values['smtp'][1]} + {env_smtp[1]}")
     for key, value in (flags or {}).items():
         if value is not None and value != () and value != []:
+            if key == "smtp" and isinstance(value, dict) and "smtp" in merged:
+                value = {**merged["smtp"][0], **value}
             merged[key] = (value, "flag")
     try:
         settings = Settings(**{k: v for k, (v, _) in merged.items()})

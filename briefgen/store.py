@@ -267,3 +267,76 @@ class Store:
             params = (before.isoformat(),)
         rows = self._exec(sql + " ORDER BY brief_date DESC, story_id", params).fetchall()
         return [(r[0], json.loads(r[1]), date.fromisoformat(r[2])) for r in rows]
+
+    # ---- email outbox and sends log (deliver.py) ----------------------------------------
+    def outbox_get(self, brief_name: str, brief_date: date) -> dict[str, Any] | None:
+        """The stored message of one brief (message_id, path, recipients, created), or None."""
+        row = self._exec(
+            "SELECT message_id, path, recipients, created FROM outbox_messages WHERE brief_name = ? AND brief_date = ?",
+            (brief_name, brief_date.isoformat()),
+        ).fetchone()
+        if row is None:
+            return None
+        return {"message_id": row[0], "path": row[1], "recipients": json.loads(row[2]), "created": row[3]}
+
+    def outbox_put(self, brief_name: str, brief_date: date, *, message_id: str, path: str, recipients: list[str]) -> None:
+        """Record the message stored on disk for one brief (replacing an earlier one)."""
+        self._exec(
+            "INSERT OR REPLACE INTO outbox_messages (brief_name, brief_date, message_id, path, recipients, created)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (brief_name, brief_date.isoformat(), message_id, path, json.dumps(recipients), _now()),
+        )
+
+    def log_send(self, brief_name: str, brief_date: date, recipient: str, message_id: str, outcome: str,
+                 detail: str = "") -> None:
+        """Log one delivery attempt to one recipient (outcome: sent, deferred, refused, failed)."""
+        self._exec(
+            "INSERT INTO sends (brief_name, brief_date, recipient, message_id, at, outcome, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (brief_name, brief_date.isoformat(), recipient.casefold(), message_id, _now(), outcome, detail),
+        )
+
+    def delivered_to(self, brief_name: str, brief_date: date) -> set[str]:
+        """Recipients (casefolded) that already got this brief."""
+        rows = self._exec(
+            "SELECT DISTINCT recipient FROM sends WHERE brief_name = ? AND brief_date = ? AND outcome = 'sent'",
+            (brief_name, brief_date.isoformat()),
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def sends(self, brief_name: str | None = None, brief_date: date | None = None) -> list[dict[str, Any]]:
+        """The sends log, oldest first (of one brief when given)."""
+        sql = "SELECT brief_name, brief_date, recipient, message_id, at, outcome, detail FROM sends"
+        params: tuple[Any, ...] = ()
+        if brief_name is not None and brief_date is not None:
+            sql += " WHERE brief_name = ? AND brief_date = ?"
+            params = (brief_name, brief_date.isoformat())
+        keys = ("brief_name", "brief_date", "recipient", "message_id", "at", "outcome", "detail")
+        return [dict(zip(keys, r)) for r in self._exec(sql + " ORDER BY id", params).fetchall()]
+
+
+@migration
+def m002_outbox_and_sends(db: sqlite3.Connection) -> None:
+    # The message is stored before it is sent: a re-run resends these bytes, never a rebuilt brief.
+    db.execute(
+        """CREATE TABLE outbox_messages (
+            brief_name TEXT NOT NULL,
+            brief_date TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (brief_name, brief_date))"""
+    )
+    db.execute(
+        """CREATE TABLE sends (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            brief_name TEXT NOT NULL,
+            brief_date TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX sends_key ON sends(brief_name, brief_date, recipient)")
