@@ -66,7 +66,10 @@ def open_client(
 
             model_path = local.ensure_model(settings)
             backend = resolve_backend(settings, embedded_identity=local.model_identity(settings))
-            server = stack.enter_context(local.LocalServer(settings, model_path))
+            # Not entered as a context (that starts it): started by endpoint() on the first
+            # cache miss, stopped on every exit path by the callback.
+            server = local.LocalServer(settings, model_path)
+            stack.callback(server.stop)
             progress.note(
                 f"using the embedded model {model_path.name}; "
                 "set OPENAI_API_KEY or --base-url for a stronger one"
