@@ -1,42 +1,54 @@
 """What the model writes: the structured-output schemas, before code enriches them.
 
 Keys are short (every JSON key token is a decode step for a small local model) and every
-list and string is bounded (small models repeat themselves inside arrays). Code, not the
-model, turns these into ``ArticleSummary``/``KeyPoint`` with verified evidence.
+list and string is bounded in the JSON schema (small models repeat themselves inside arrays;
+llama.cpp's grammar enforces the bounds). Validation *trims* instead of rejecting: a server
+that ignores the bounds should cost a few extra characters, not a failed article. No
+docstrings or descriptions on these models: they would be sent as schema text.
+Code, not the model, turns these into ``ArticleSummary``/``KeyPoint`` with verified evidence.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Name = Annotated[str, StringConstraints(max_length=48)]
+
+def _text(limit: int) -> Any:
+    return Annotated[str, Field(json_schema_extra={"maxLength": limit}), AfterValidator(lambda v: v[:limit])]
+
+
+def _items(item: Any, limit: int) -> Any:
+    return Annotated[list[item], Field(json_schema_extra={"maxItems": limit}), AfterValidator(lambda v: v[:limit])]
+
+
+def _all_required(schema: dict[str, Any]) -> None:
+    # Every key in the grammar, so the local model always writes it (an empty list costs two
+    # tokens); validation still accepts a server's reply that leaves an optional one out.
+    schema["required"] = list(schema.get("properties", {}))
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
 
 
 class PointNote(BaseModel):
-    # No docstrings or descriptions on output models: they would be sent as schema text.
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
 
-    model_config = ConfigDict(extra="ignore")
-
-    text: str = Field(max_length=200)
-    refs: list[int] = Field(default_factory=list, max_length=2)
+    text: _text(200)  # type: ignore[valid-type]
+    refs: _items(int, 2) = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 class ArticleNotes(BaseModel):
-    # The model's notes on one article (or one chunk of a long one); bounds keep a small
-    # model from repeating itself and keep output tokens, the slowest thing it does, few.
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
 
-    model_config = ConfigDict(extra="ignore")
-
-    headline: str = Field(max_length=110)
-    summary: str = Field(max_length=240)
-    points: list[PointNote] = Field(max_length=5)
-    people: list[Name] = Field(default_factory=list, max_length=4)
-    orgs: list[Name] = Field(default_factory=list, max_length=3)
-    places: list[Name] = Field(default_factory=list, max_length=3)
-    date: str = Field(default="", max_length=10)
-    topic: str = Field(default="", max_length=20)
+    headline: _text(110)  # type: ignore[valid-type]
+    summary: _text(240)  # type: ignore[valid-type]
+    points: _items(PointNote, 5)  # type: ignore[valid-type]
+    people: _items(_text(48), 4) = Field(default_factory=list)  # type: ignore[valid-type]
+    orgs: _items(_text(48), 3) = Field(default_factory=list)  # type: ignore[valid-type]
+    places: _items(_text(48), 3) = Field(default_factory=list)  # type: ignore[valid-type]
+    date: _text(10) = ""  # type: ignore[valid-type]
+    topic: _text(20) = ""  # type: ignore[valid-type]
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
