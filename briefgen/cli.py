@@ -343,7 +343,7 @@ def diff(sources: tuple[str, ...], dir_a: Path | None, dir_b: Path | None, brief
         if sources or dir_a or dir_b:
             raise click.UsageError("--briefs compares two saved briefs: give no SOURCES, --a or --b")
         result = diffing.diff_briefs(diffing.load_brief(briefs[0]), diffing.load_brief(briefs[1]),
-                                     f"A = {briefs[0]}", f"B = {briefs[1]}")
+                                     str(briefs[0]), str(briefs[1]))
     else:
         if dir_a is None and dir_b is None:
             raise click.UsageError("give --a DIR and/or --b DIR (prompt folders), or --briefs A.json B.json")

@@ -201,7 +201,7 @@ def diff_sides(a: Side, b: Side) -> BriefDiff:
     return BriefDiff(a=a, b=b, stories=changes, totals=_totals(a, b))
 
 
-def diff_briefs(a: Brief, b: Brief, label_a: str = "A", label_b: str = "B") -> BriefDiff:
+def diff_briefs(a: Brief, b: Brief, label_a: str = "brief A", label_b: str = "brief B") -> BriefDiff:
     """Diff two briefs as they are (tokens as each run reported them)."""
     return diff_sides(Side(label_a, a, a.stats.tokens_in, a.stats.tokens_out),
                       Side(label_b, b, b.stats.tokens_in, b.stats.tokens_out))
@@ -273,7 +273,7 @@ def diff_builds(sources: Sequence[str], settings: Settings, dir_a: Path | None, 
             before, store.hits = len(client.records), []
             side_settings = settings.model_copy(update={"prompts_dir": folder})
             brief = build_brief(list(sources), side_settings, client=client, progress=progress)
-            name = f"{label} = {folder}" if folder is not None else f"{label} = default prompts"
+            name = str(folder) if folder is not None else "the shipped prompts"
             sides.append(_side(name, brief, client.records[before:], store.hits, settings))
     return diff_sides(sides[0], sides[1])
 
@@ -287,7 +287,7 @@ def _arrow(a: str, b: str) -> str:
 
 def format_report(d: BriefDiff) -> str:
     """The diff as a plain terminal report."""
-    width = max(len(d.a.label), len(d.b.label), 12)
+    width = max([len(va) for _, va, _ in d.totals] + [12])
     lines = [f"A: {d.a.label}", f"B: {d.b.label}", ""]
     lines.append(f"{'':<20}  {'A':<{width}}  B")
     for label, va, vb in d.totals:
