@@ -169,6 +169,119 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
         sys.exit(EXIT_PARTIAL)
 
 
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--to", "to", multiple=True, help="Send to this address instead of the configured to/cc/bcc (repeatable).")
+@click.option("--date", "brief_date", type=click.DateTime(["%Y-%m-%d"]), help="Date of the brief (default: today).")
+@click.option("--title", help="Title of the brief (also its name in the outbox).")
+@click.option("--dry-run", is_flag=True, help="Write the .eml file and print its path; send nothing.")
+@click.option("--force", is_flag=True, help="Resend the stored message to every recipient, even those who got it.")
+@click.option("--rebuild", is_flag=True, help="Build the brief again, replace the stored message and send it to all.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (cron).")
+@backend_options
+@handle_errors
+def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run: bool, force: bool,
+         rebuild: bool, quiet: bool, **opts: Any) -> None:
+    """Build the brief of SOURCES and email it (once per recipient and day).
+
+    With no SOURCES, the config file's `sources` list is used. SMTP settings come from the
+    [smtp] table of the config file; the password from env BRIEFGEN_SMTP_PASSWORD or
+    smtp.password_file. A re-run resends the stored message only to whoever did not get it.
+    """
+    from datetime import datetime
+
+    from .deliver import send_brief
+    from .errors import DeliveryError
+    from .pipeline import build_brief
+    from .schedule import run_lock
+
+    settings, _ = settings_from(opts)
+    day = brief_date.date() if brief_date else date.today()
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    err.print(f"{stamp} briefgen send: {settings.title!r} of {day}", highlight=False, markup=False, soft_wrap=True)
+
+    def build() -> Any:
+        chosen = sources or tuple(settings.sources)
+        if not chosen:
+            raise click.UsageError("no SOURCES given and no `sources` in the config file")
+        progress = RichProgress(quiet)
+        try:
+            return build_brief(chosen, settings, progress=progress, brief_date=day)
+        finally:
+            progress.stop()
+
+    with run_lock(settings.data_dir()):
+        report = send_brief(settings, build, brief_date=day, to=list(to) or None, force=force,
+                            rebuild=rebuild, dry_run=dry_run)
+    if report.dry_run:
+        click.echo(str(report.path))
+        err.print("dry run: would send to " + (", ".join(report.pending) or "nobody (all got it)"), markup=False, soft_wrap=True)
+        return
+    err.print(("built and stored" if report.built else "stored message reused:") + f" {report.path}", markup=False, soft_wrap=True)
+    for rcpt in report.already:
+        click.echo(f"already sent: {rcpt}")
+    for rcpt in report.sent:
+        click.echo(f"sent: {rcpt} {report.message_id}")
+    for rcpt, why in report.failed.items():
+        click.echo(f"not sent: {rcpt}: {why}")
+    if report.failed:
+        raise DeliveryError(f"not delivered to {len(report.failed)} of {len(report.failed) + len(report.sent)} "
+                            f"recipient(s); the message is kept at {report.path}; run `briefgen send` again to deliver it")
+    if not report.sent:
+        err.print("nothing to send: every recipient already got this brief (--force resends)", markup=False, soft_wrap=True)
+    if report.brief is not None and report.brief.failures:
+        for failure in report.brief.failures:
+            err.print(f"failed: {failure.source}: {failure.reason}", markup=False, soft_wrap=True)
+        sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.option("--at", "at", help="Local time to send the brief, HH:MM (24-hour).")
+@click.option("--tz", help="Time zone of --at, e.g. Europe/Berlin (default: the system zone).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file the cron job uses (default: the one briefgen finds now).")
+@click.option("--install", is_flag=True, help="Put the line in the crontab (replacing briefgen's earlier one).")
+@click.option("--remove", is_flag=True, help="Take briefgen's line out of the crontab.")
+@click.option("--user", help="Edit this user's crontab (crontab -u; needs root).")
+@handle_errors
+def schedule(at: str | None, tz: str | None, config_path: Path | None, install: bool, remove: bool,
+             user: str | None) -> None:
+    """Print, install or remove the crontab line that runs `briefgen send` every morning.
+
+    Cron ignores CRON_TZ, so --at/--tz are converted to the system zone (a warning says when
+    DST shifts it). The job logs to logs/cron.log in the data dir.
+    """
+    from . import schedule as sched
+    from .config import config_candidates
+    from .errors import DeliveryError
+
+    if install and remove:
+        raise click.UsageError("--install and --remove exclude each other")
+    if remove:
+        removed = sched.remove(user)
+        click.echo("removed briefgen's crontab line" if removed else "no briefgen line in the crontab")
+        return
+    if not at:
+        raise click.UsageError("--at HH:MM is required (or --remove)")
+    found = next((p for p in config_candidates(config_path) if p.is_file()), None)
+    if found is None:
+        raise DeliveryError("no config file: the cron job needs one (sources and [smtp]); pass --config FILE")
+    settings, _ = load_settings({}, found)  # a broken config fails now, not at 7 a.m.
+    for missing, what in ((not settings.sources, "`sources`"), (not settings.smtp.to, "[smtp] `to`"),
+                          (not settings.smtp.sender, "[smtp] `from`")):
+        if missing:
+            err.print(f"warning: {found} has no {what}; the cron job will fail until it does", markup=False, soft_wrap=True)
+    log_path = sched.cron_log_path(settings.data_dir())
+    line = sched.cron_line(at, tz, found, log_path)
+    for warning in line.warnings:
+        err.print(f"note: {warning}", markup=False, soft_wrap=True)
+    if install:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        sched.install(line.line, user)
+        err.print(f"installed in the crontab of {user or 'the current user'}; output goes to {log_path}", markup=False, soft_wrap=True)
+    click.echo(line.line)
+
+
 @main.group()
 def model() -> None:
     """The embedded model: where it is and whether it verifies."""
