@@ -88,11 +88,16 @@ def _clean_list(values: list[str], limit: int) -> list[str]:
     return out[:limit]
 
 
-def _parse_date(text: str) -> date | None:
+def _parse_date(text: str, article: Article) -> date | None:
+    """The model's event date, kept only when the article gives that year (small models invent years)."""
     try:
-        return date.fromisoformat(text.strip())
+        value = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    known_years = {str(article.published.year)} if article.published else set()
+    if str(value.year) in known_years or str(value.year) in article.body or str(value.year) in article.title:
+        return value
+    return None
 
 
 def _point_key(text: str) -> str:
@@ -132,7 +137,7 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
         people=people,
         organizations=_clean_list([o for n in notes for o in n.orgs], 8),
         places=_clean_list([p for n in notes for p in n.places], 8),
-        event_date=next((d for d in (_parse_date(n.date) for n in notes) if d), None),
+        event_date=next((d for d in (_parse_date(n.date, article) for n in notes) if d), None),
         topics=[topic] if topic else [],
     )
 

@@ -96,3 +96,15 @@ def test_person_names_lose_titles_but_keep_short_names() -> None:
     assert person_name("NATO Secretary General Mark Rutte") == "Mark Rutte"
     assert person_name("Brian Smith") == "Brian Smith"
     assert person_name("Trump") == "Trump"
+
+
+def test_event_date_needs_its_year_in_the_article() -> None:
+    from briefgen.outputs import ArticleNotes
+    from briefgen.summarize import notes_to_summary
+
+    art = Article.create(source="a.txt", title="Talks on Thursday", body="Leaders meet on Thursday, September 4, in Paris.")
+    notes = ArticleNotes(headline="h", summary="s.", points=[], date="2021-09-04")
+    assert notes_to_summary(art, [notes], 5).event_date is None
+    art2 = Article.create(source="b.txt", title="Talks", body="Leaders met on September 4, 2025, in Paris.")
+    notes2 = ArticleNotes(headline="h", summary="s.", points=[], date="2025-09-04")
+    assert str(notes_to_summary(art2, [notes2], 5).event_date) == "2025-09-04"
