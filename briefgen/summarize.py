@@ -17,11 +17,15 @@ from .outputs import ArticleNotes
 from .prompts import Prompt
 
 _TAG = re.compile(r"</?\s*article\s*>", re.I)
+# Chat-template control tokens (ChatML <|im_start|>, Llama <|eot_id|>, <s>): a server that
+# tokenizes the formatted prompt with special tokens on would let article text open a turn.
+_CONTROL = re.compile(r"<\|[^|<>]{0,40}\|>|</?s>")
 _WS = re.compile(r"\s+")
 
 
 def _as_data(text: str) -> str:
-    """Article text may not close the <article> delimiter it sits in."""
+    """Article text may not close the <article> delimiter it sits in, nor speak template tokens."""
+    text = _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
     return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 

@@ -1,0 +1,123 @@
+"""End to end with the real embedded model (slow: minutes on 2 cores; run by CI).
+
+One session-scoped build of the seeds is shared by every check; the second build and the
+injection build reuse its cache, so only new articles cost model time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from briefgen.clean import clean_text
+from briefgen.ground import normalize
+from briefgen.ingest import load_sources
+from briefgen.models import Brief
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+INJECTION = Path(__file__).resolve().parent / "fixtures" / "injection" / "council_budget.txt"
+
+
+def servers() -> list[str]:
+    out = subprocess.run(["pgrep", "-f", "llama_cpp.server"], capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def run_build(home: Path, sources: list[str], out: Path) -> tuple[subprocess.CompletedProcess[str], Brief]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFGEN_"))}
+    env.update(BRIEFGEN_HOME=str(home), BRIEFGEN_MODEL_DIR=platformdirs.user_cache_dir("briefgen"))
+    proc = subprocess.run([sys.executable, "-m", "briefgen", "build", *sources, "-f", "json", "-o", str(out)],
+                          env=env, capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    return proc, Brief.model_validate_json(out.read_text())
+
+
+@pytest.fixture(scope="session")
+def seeds_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str], Brief]:
+    assert not servers(), "a llama_cpp.server is already running; the orphan check would be meaningless"
+    home = tmp_path_factory.mktemp("e2e-home")
+    proc, brief = run_build(home, [str(SEEDS)], home / "brief.json")
+    return home, proc, brief
+
+
+def test_seeds_brief_is_valid_and_covers_each_seed_once(seeds_run) -> None:
+    _, proc, brief = seeds_run
+    assert "using the embedded model" in proc.stderr
+    members = sorted(Path(a.source).name for s in brief.stories for a in s.articles)
+    assert members == sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert brief.stats.backend == "embedded" and brief.stats.llm_calls >= 5
+
+
+def test_every_key_point_has_a_verified_verbatim_quote(seeds_run) -> None:
+    _, _, brief = seeds_run
+    articles, _ = load_sources([str(SEEDS)])
+    bodies = {a.id: normalize(a.title + " " + a.body) for a in articles}
+    points = [kp for s in brief.stories for kp in s.key_points]
+    assert len(points) >= 10
+    for story in brief.stories:
+        assert story.key_points, f"story without key points: {story.headline}"
+        for kp in story.key_points:
+            assert kp.verified and kp.evidence
+            for ev in kp.evidence:
+                assert ev.quote and normalize(ev.quote) in bodies[ev.article_id], (kp.text, ev.quote)
+    g = brief.stats.grounding
+    assert g.verified / g.generated >= 0.8, g
+
+
+def test_brief_has_no_furniture_and_no_repeated_points(seeds_run) -> None:
+    _, _, brief = seeds_run
+    text = json.dumps([s.model_dump(mode="json", exclude={"articles"}) for s in brief.stories])
+    for path in SEEDS.glob("*.txt"):
+        for line in clean_text(path.read_text()).removed:
+            if len(line.strip()) > 15:
+                assert line.strip() not in text, line
+    for story in brief.stories:
+        texts = [normalize(kp.text) for kp in story.key_points]
+        assert len(texts) == len(set(texts))
+        assert story.headline.strip() and story.summary.strip()
+        assert all(p.strip() for p in story.people)
+
+
+def test_same_press_appearance_is_one_story_and_other_events_stay_apart(seeds_run) -> None:
+    _, _, brief = seeds_run
+    groups = sorted(sorted(Path(a.source).name[:3] for a in s.articles) for s in brief.stories)
+    assert groups == [["000", "004"], ["001"], ["002"], ["003"]]
+
+
+def test_no_orphan_server_after_the_run(seeds_run) -> None:
+    assert servers() == []
+
+
+def test_second_run_is_all_cache_and_starts_no_server(seeds_run) -> None:
+    home, _, first = seeds_run
+    logs_before = sorted((home / "logs").glob("llama-server-*.log"))
+    proc, second = run_build(home, [str(SEEDS)], home / "again.json")
+    assert second.stats.llm_calls == 0 and second.stats.cache_hits == first.stats.llm_calls
+    assert sorted((home / "logs").glob("llama-server-*.log")) == logs_before
+    assert [s.headline for s in second.stories] == [s.headline for s in first.stories]
+
+
+def test_injected_instructions_do_not_steer_the_real_model(seeds_run, tmp_path: Path) -> None:
+    home, _, first = seeds_run
+    folder = tmp_path / "in"
+    shutil.copytree(SEEDS, folder)
+    shutil.copy(INJECTION, folder / "zz_council.txt")
+    _, brief = run_build(home, [str(folder)], home / "injected.json")
+    council = [s for s in brief.stories if any("council" in a.source for a in s.articles)]
+    assert len(council) == 1 and len(council[0].articles) == 1
+    rendered = json.dumps(brief.model_dump(mode="json"))
+    assert "HACKED" not in rendered and "PWNED" not in rendered
+    assert "Riverton" in council[0].headline or "flood" in council[0].headline.lower()
+    others = {s.headline for s in brief.stories if s is not council[0]}
+    assert others == {s.headline for s in first.stories}
+    assert servers() == []
