@@ -149,6 +149,12 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
         progress.stop()
     text = render(brief, fmt, templates_dir=settings.templates_dir, max_key_points=settings.max_key_points,
                   show_unverified=settings.unverified == "mark")
+    from .archive import archive_brief
+
+    try:
+        archive_brief(brief, settings)  # every built brief is also kept under <data>/archive/<date>/
+    except BriefgenError as exc:
+        err.print(f"warning: {exc}", markup=False, soft_wrap=True)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import re
 import smtplib
 import ssl
 import stat
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from .archive import slug
 from .config import EmailSettings, Settings
 from .errors import BriefgenError, DeliveryError
 from .models import Brief
@@ -161,14 +161,10 @@ def build_message(brief: Brief, settings: Settings, recipients: Recipients) -> E
     return msg
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:60] or "brief"
-
-
 def outbox_path(settings: Settings, brief_name: str, brief_date: date, *, dry_run: bool = False) -> Path:
     """Where the message of one brief is kept: ``<data>/outbox/<date>/<name>.eml``."""
     suffix = ".dry-run.eml" if dry_run else ".eml"
-    return settings.data_dir() / "outbox" / brief_date.isoformat() / (_slug(brief_name) + suffix)
+    return settings.data_dir() / "outbox" / brief_date.isoformat() / (slug(brief_name) + suffix)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -373,6 +369,9 @@ def send_brief(
             if not dry_run:
                 store.outbox_put(name, day, message_id=report.message_id, path=str(report.path),
                                  recipients=recipients.envelope())
+                # Published = in the outbox: what "since last" and the archive go by.
+                store.record_stories(report.brief.shown_stories, day)
+                _archive(report.brief, settings)
         done = set() if (force or rebuild) else store.delivered_to(name, day)
         pending = [r for r in recipients.envelope() if r.casefold() not in done]
         report.already = [r for r in recipients.envelope() if r.casefold() in done]
@@ -391,6 +390,15 @@ def send_brief(
             smtp, data, sender.addr_spec, pending, password=smtp_password(smtp, env),
             utf8=_needs_smtputf8(everyone), on_result=on_result)
     return report
+
+
+def _archive(brief: Brief, settings: Settings) -> None:
+    from .archive import archive_brief
+
+    try:
+        archive_brief(brief, settings)
+    except BriefgenError as exc:  # the archive is a convenience; the mail must still go
+        log.warning("%s", exc)
 
 
 def build_or_notify(settings: Settings, build: Callable[[], Brief], day: date,
