@@ -80,15 +80,44 @@ def person_name(value: str) -> str:
     return " ".join(tokens)
 
 
-def _clean_list(values: list[str], limit: int) -> list[str]:
+_NAME_SUFFIX = frozenset("jr jr. sr sr. ii iii iv inc inc. ltd ltd. llc plc ag sa co co.".split())
+_LIST_SEP = {"places": re.compile(r"\s*[;,/]\s*"), "people": re.compile(r"\s*(?:[;,]|\band\b|&)\s*"),
+             "orgs": re.compile(r"\s*[;,]\s*")}
+
+
+def split_names(value: str, kind: str) -> list[str]:
+    """One list item that is really a list ("Copenhagen, Paris") as separate names.
+
+    Split only when every part looks like a name of its own: capitalized, at most five
+    words, not a suffix or code that qualifies the part before ("Washington, DC",
+    "Martin Luther King, Jr.", "Acme, Inc."). Anything else stays one item.
+    """
+    sep = _LIST_SEP.get(kind)
+    if sep is None:
+        return [value]
+    parts = [p.strip(" .") for p in sep.split(value)]
+    parts = [p for p in parts if p]
+    if len(parts) < 2:
+        return [value]
+    for i, part in enumerate(parts):
+        words = part.split()
+        if not part[0].isupper() or len(words) > 5 or part.casefold() in _NAME_SUFFIX:
+            return [value]
+        if kind == "places" and i and part.isupper() and len(part) <= 3:
+            return [value]  # a state or country code qualifying the name before it
+    return parts
+
+
+def _clean_list(values: list[str], limit: int, kind: str = "") -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
-    for value in values:
-        value = _WS.sub(" ", value).strip(" .,;:-")
-        key = value.casefold()
-        if value and key not in seen:
-            seen.add(key)
-            out.append(value)
+    for raw in values:
+        for value in split_names(_WS.sub(" ", raw).strip(" .,;:-"), kind):
+            value = value.strip(" .,;:-")
+            key = value.casefold()
+            if value and key not in seen:
+                seen.add(key)
+                out.append(value)
     return out[:limit]
 
 
@@ -128,7 +157,7 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
             seen.add(key)
             refs = sorted({r for r in note.refs if r > 0})
             points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=refs)]))
-    people = _clean_list([person_name(p) for n in notes for p in n.people], 8)
+    people = _clean_list([person_name(q) for n in notes for p in n.people for q in split_names(p, "people")], 8)
     if article.byline:
         # Small models copy bylines as people; the byline is metadata, not an actor.
         people = [p for p in people if p.casefold() not in article.byline.casefold()]
@@ -139,8 +168,8 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
         summary=tidy(lede.summary, foreign),
         key_points=points,
         people=people,
-        organizations=_clean_list([o for n in notes for o in n.orgs], 8),
-        places=_clean_list([p for n in notes for p in n.places], 8),
+        organizations=_clean_list([o for n in notes for o in n.orgs], 8, "orgs"),
+        places=_clean_list([p for n in notes for p in n.places], 8, "places"),
         event_date=next((d for d in (_parse_date(n.date, article) for n in notes) if d), None),
         topics=[topic] if topic else [],
     )
