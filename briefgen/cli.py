@@ -288,6 +288,22 @@ def schedule(at: str | None, tz: str | None, config_path: Path | None, install: 
     click.echo(line.line)
 
 
+@main.command("check")
+@click.argument("brief_json", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--min-verified", type=float, default=None, help="Exit 1 when fewer key points are verified (0–1).")
+@handle_errors
+def check(brief_json: Path, min_verified: float | None) -> None:
+    """Report how trustworthy a built brief is (verified points, flags, single sources)."""
+    from .quality import load_brief, quality_report
+
+    report = quality_report(load_brief(brief_json))
+    for line in report.lines():
+        click.echo(line)
+    if min_verified is not None and report.verified_share < min_verified:
+        err.print(f"error: {brief_json}: {report.verified_share:.0%} of key points verified, below {min_verified:.0%}")
+        sys.exit(1)
+
+
 @main.group()
 def model() -> None:
     """The embedded model: where it is and whether it verifies."""
