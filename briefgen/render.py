@@ -107,6 +107,10 @@ class GroupView:
     stories: list[StoryView] = field(default_factory=list)
 
 
+def _squash(text: str) -> str:
+    return " ".join(text.split()).strip("“”\" ").casefold()
+
+
 def safe_url(url: str | None) -> str | None:
     """The URL when it is an absolute http(s) link, else None (shown as text, never linked)."""
     if not url:
@@ -140,9 +144,11 @@ def _story_view(rank: int, story: Story, *, max_key_points: int, show_unverified
             cites=cites(kp.article_ids),
             verified=kp.verified,
             quotes=[
-                QuoteView(ev.quote, c[0])
+                # The template adds the quotation marks; a point that *is* its cited sentence
+                # (a grounding fallback) needs no second copy of it as evidence.
+                QuoteView(ev.quote.strip().strip("“”\"").strip(), c[0])
                 for ev in kp.evidence
-                if ev.quote.strip() and (c := cites([ev.article_id]))
+                if ev.quote.strip() and _squash(ev.quote) != _squash(kp.text) and (c := cites([ev.article_id]))
             ],
         )
         for kp in visible[:max_key_points]

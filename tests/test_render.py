@@ -400,3 +400,21 @@ def test_overflow_check_catches_a_wide_page(tmp_path: Path) -> None:
         assert m.overflows and m.scroll_width >= 600 and any("div" in w for w in m.wide)
         blank = browser.read_png(chrome.screenshot())
     assert blank.ink_share < 0.02  # one word on white: the "not blank" check above would fail it
+
+
+def test_fallback_point_is_not_repeated_as_its_own_evidence_and_quotes_are_not_doubled() -> None:
+    from datetime import date, datetime, timezone
+
+    from briefgen.models import Brief, Evidence, KeyPoint, SourceRef, Story
+    from briefgen.render import render
+
+    ref = SourceRef(id="a", outlet="A", title="t", source="a.txt")
+    sentence = "“We need Patriots,” he noted."
+    story = Story(id="s", headline="H", summary="S", articles=[ref], outlets=1, key_points=[
+        KeyPoint(text=sentence, evidence=[Evidence(article_id="a", sentences=[3], quote=sentence)], verified=True, status="fallback"),
+        KeyPoint(text="Patriots are needed.", evidence=[Evidence(article_id="a", sentences=[3], quote=sentence)], verified=True),
+    ])
+    brief = Brief(date=date(2026, 1, 1), title="T", generated_at=datetime.now(timezone.utc), stories=[story])
+    html = render(brief, "html", email=True)
+    assert html.count("We need Patriots") == 2  # the fallback point once, the other point's evidence once
+    assert "““" not in html
