@@ -62,13 +62,15 @@ def open_client(
         backend = resolve_backend(settings, embedded_identity="pending")
         endpoint = None
         if backend.kind == "embedded":
-            from . import local  # imported here: the OpenAI-only install never needs it
+            # Imported here: the OpenAI-only install never needs them.
+            from . import local
+            from .server import LocalServer
 
             model_path = local.ensure_model(settings)
             backend = resolve_backend(settings, embedded_identity=local.model_identity(settings))
             # Not entered as a context (that starts it): started by endpoint() on the first
             # cache miss, stopped on every exit path by the callback.
-            server = local.LocalServer(settings, model_path)
+            server = LocalServer(settings, model_path)
             stack.callback(server.stop)
             progress.note(
                 f"using the embedded model {model_path.name}; "

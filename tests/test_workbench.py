@@ -167,13 +167,13 @@ def test_render_text_has_token_counts_per_message_and_the_backend_mode(fake_llm:
 
 
 def test_render_for_the_embedded_backend_starts_no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefgen import local
+    from briefgen import local, server
 
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("the embedded model was touched")
 
     monkeypatch.setattr(local, "ensure_model", boom)
-    monkeypatch.setattr(local.LocalServer, "start", boom)
+    monkeypatch.setattr(server.LocalServer, "start", boom)
     result = run("prompts", "render", "summarize", SEED_000, "--json")
     assert result.exit_code == 0, result.stderr
     fmt = json.loads(result.stdout)[0]["response_format"]
