@@ -297,8 +297,8 @@ class ArticleFeatures:
     published: datetime | None = None
 
 
-# Where an event's own names are: the lede states who met whom, where; later paragraphs
-# bring background (earlier meetings, other capitals) that other events share too.
+# How much of the body the names come from (0: all of it). Measured: the first 600 or 1,200
+# characters lost the seeds' Copenhagen pair (one article names the prime minister late).
 NAME_LEDE_CHARS = 0
 
 
