@@ -122,7 +122,7 @@ def test_diff_of_two_prompt_folders_builds_both_and_counts_cached_tokens(tmp_pat
     stories = [line for line in out.splitlines() if line[:2] in ("~ ", "= ", "+ ", "- ") and not line.startswith("    ")]
     assert stories and all(line.startswith("~ ") for line in stories), out
     assert "headline A: Zelensky Presses Trump" in out and "headline B: ZELENSKY PRESSES TRUMP" in out
-    assert "stories: 5 changed, 0 unchanged, 0 only in B, 0 only in A" in out
+    assert f"stories: {len(stories)} changed, 0 unchanged, 0 only in B, 0 only in A" in out
     tokens_row = next(line for line in out.splitlines() if "tokens in / out" in line)
     a_in = int(tokens_row.split()[4].replace(",", ""))
     assert a_in > 1000, tokens_row  # the cached side's tokens are what its calls once cost
