@@ -25,7 +25,7 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d[\d,.]*%?")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _QUOTED = re.compile(r'"([^"]{12,})"')
-_STOP = frozenset(
+STOPWORDS = _STOP = frozenset(
     """a an the and or but if of to in on at by for with from as is are was were be been being has have had
     do does did not no this that these those it its he she they them his her their we our you your i
     will would could should may might can must shall said says say told about over after before into
@@ -56,6 +56,15 @@ def _numbers(text: str) -> set[str]:
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and numbers of a text."""
     return {_stem(w) for w in _WORD.findall(text.translate(_QUOTES)) if w.casefold() not in _STOP and len(w) > 2 or w[0].isdigit()}
+
+
+REPEAT_COVERAGE = 0.75
+
+
+def covers(text: str, earlier: list[set[str]]) -> bool:
+    """True when the content words of ``text`` are mostly in one of the ``earlier`` term sets."""
+    terms = content_terms(text)
+    return bool(terms) and any(len(terms & seen) / len(terms) >= REPEAT_COVERAGE for seen in earlier)
 
 
 def names_in(text: str) -> set[str]:
@@ -133,12 +142,32 @@ class Grounder:
                 continue
             used.update(refs)
             kept.append(result)
-        summary.key_points = kept
+        summary.key_points = self._drop_repeats(kept, summary.summary)
+        kept = summary.key_points
         text = article.title + " " + article.body
         for point in kept:
             point.flags = unsupported_facts(point.text, [text])
             self.stats.flagged += bool(point.flags)
         return summary
+
+    def _drop_repeats(self, points: list[KeyPoint], summary: str) -> list[KeyPoint]:
+        """One key point per fact: drop a point backed by the same sentences as an earlier one,
+        or whose words are mostly the summary's or an earlier point's. Never drops them all."""
+        covered = [content_terms(summary)]
+        seen_refs: set[tuple[int, ...]] = set()
+        kept: list[KeyPoint] = []
+        for point in points:
+            refs = tuple(n for ev in point.evidence for n in ev.sentences) if point.verified else ()
+            if (refs and refs in seen_refs) or covers(point.text, covered):
+                self.stats.repeated += 1
+                continue
+            seen_refs.add(refs)
+            covered.append(content_terms(point.text))
+            kept.append(point)
+        if not kept and points:
+            self.stats.repeated -= 1
+            kept = points[:1]
+        return kept
 
     def _ground_point(self, point: KeyPoint, article: Article, sentences: dict[int, str]) -> KeyPoint | None:
         cited = sorted({n for ev in point.evidence for n in ev.sentences if n in sentences})

@@ -223,6 +223,7 @@ class GroundingStats(BaseModel):
     repaired: int = 0
     fallback: int = 0
     dropped: int = 0
+    repeated: int = 0  # verified but restating the summary or another point: not shown
     unverified_shown: int = 0
     flagged: int = 0
 

@@ -38,11 +38,14 @@ class PointNote(BaseModel):
     refs: _items(int, 2) = Field(default_factory=list)  # type: ignore[valid-type]
 
 
+HEADLINE_MAX = 150
+
+
 class ArticleNotes(BaseModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
 
-    headline: _text(110)  # type: ignore[valid-type]
-    summary: _text(240)  # type: ignore[valid-type]
+    headline: _text(HEADLINE_MAX)  # type: ignore[valid-type]
+    summary: _text(300)  # type: ignore[valid-type]
     points: _items(PointNote, 5)  # type: ignore[valid-type]
     people: _items(_text(48), 4) = Field(default_factory=list)  # type: ignore[valid-type]
     orgs: _items(_text(48), 3) = Field(default_factory=list)  # type: ignore[valid-type]

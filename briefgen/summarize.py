@@ -1,7 +1,7 @@
 """Summarize: one structured LLM call per chunk (map), merged per article in code (reduce).
 
 Most news articles are one chunk, so one call. A long article's chunks are merged without a
-second LLM pass: the lede chunk gives the headline and summary, key points are taken in
+second LLM pass: the first chunk gives the headline and summary, key points are taken in
 order of the chunks, duplicates dropped. Every point keeps the numbers of the sentences it
 cites; ``ground`` turns them into verified quotes.
 """
@@ -13,7 +13,9 @@ from datetime import date
 
 from .llm import LLMClient
 from .models import Article, ArticleSummary, Chunk, Evidence, KeyPoint
-from .outputs import ArticleNotes
+from .chunk import number_sentences, split_sentences
+from .ground import STOPWORDS, content_terms, covers
+from .outputs import HEADLINE_MAX, ArticleNotes
 from .prompts import Prompt
 
 _TAG = re.compile(r"</?\s*article\s*>", re.I)
@@ -55,9 +57,16 @@ def tidy(text: str, foreign: re.Pattern[str] | None) -> str:
         text = foreign.sub("", text)
     text = _WS.sub(" ", text).strip()
     if text and text[-1] not in ".!?\"”’)":
-        # Cut off by the schema's maxLength: keep the complete sentences, if there are any.
-        cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
-        text = text[: cut + 1] if cut > 20 else text.rstrip(" ,;:-") + "."
+        # Cut off by the schema's maxLength: keep the complete sentences, if there are any
+        # (a real segmenter: "U.S. special envoy" is not a sentence end).
+        sentences = split_sentences(text)
+        if len(sentences) > 1:
+            text = " ".join(sentences[:-1])
+        else:
+            words = text.rstrip(" ,;:-").split()
+            while len(words) > 3 and words[-1].casefold().strip(",;:") in STOPWORDS:
+                words.pop()  # "... between U.S. envoy Witkoff and" ends on the name
+            text = " ".join(words).rstrip(" ,;:-") + "."
     return text
 
 
@@ -133,16 +142,48 @@ def _parse_date(text: str, article: Article) -> date | None:
     return None
 
 
+def _headline(text: str, foreign: re.Pattern[str] | None) -> str:
+    text = _WS.sub(" ", foreign.sub("", text) if foreign else text).strip(" .")
+    if len(text) >= HEADLINE_MAX - 1 and " " in text:
+        # Cut by the grammar's maxLength mid-word: end on the last whole word.
+        text = text.rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return text
+
+
 def _point_key(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", text.casefold())
 
 
+LEDE_MIN_CHARS = 90
+LEDE_MAX_CHARS = 420
+
+
+def lede(article: Article) -> str:
+    """The article's own opening: its first sentence, or two when the first is short.
+
+    A news lede says what happened, when and where: the grounded stand-in when the model
+    gives no summary.
+    """
+    out = ""
+    for sentence in number_sentences(article):
+        if out and len(out) + len(sentence.text) > LEDE_MAX_CHARS:
+            break
+        out = f"{out} {sentence.text}".strip()
+        if len(out) >= LEDE_MIN_CHARS:
+            break
+    return out or article.title
+
+
 def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: int) -> ArticleSummary:
     """Reduce the notes of an article's chunks into one ArticleSummary (no LLM)."""
-    lede = notes[0]
+    first = notes[0]
     foreign = _foreign_chars(article.title + article.body)
+    # The model's one-sentence summary; the article's own lede when it wrote none.
+    summary = tidy(first.summary, foreign) if first.summary.strip() else lede(article)
     points: list[KeyPoint] = []
     seen: set[str] = set()
+    covered = [content_terms(summary)]
+    spare: tuple[str, list[int]] | None = None
     # Round-robin over chunks so a long article keeps the top facts of every part.
     queues = [list(n.points) for n in notes]
     while any(queues) and len(points) < max_points * 2:
@@ -154,9 +195,17 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
             key = _point_key(text)
             if not text or key in seen:
                 continue
+            if covers(text, covered):
+                # Kept aside: a short article's only point may restate its lede, and a story
+                # never ends with no key points.
+                spare = spare or (text, note.refs)
+                continue
             seen.add(key)
+            covered.append(content_terms(text))
             refs = sorted({r for r in note.refs if r > 0})
             points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=refs)]))
+    if not points and spare:
+        points.append(KeyPoint(text=spare[0], evidence=[Evidence(article_id=article.id, sentences=sorted(set(spare[1])))]))
     people = _clean_list([person_name(q) for n in notes for p in n.people for q in split_names(p, "people")], 8)
     if article.byline:
         # Small models copy bylines as people; the byline is metadata, not an actor.
@@ -164,8 +213,8 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
     topic = next((n.topic.strip().casefold() for n in notes if n.topic.strip()), "")
     return ArticleSummary(
         article_id=article.id,
-        headline=(foreign.sub("", lede.headline) if foreign else lede.headline).strip(" .") or article.title,
-        summary=tidy(lede.summary, foreign),
+        headline=_headline(first.headline, foreign) or article.title,
+        summary=summary,
         key_points=points,
         people=people,
         organizations=_clean_list([o for n in notes for o in n.orgs], 8, "orgs"),

@@ -29,7 +29,8 @@ def notes_for(request: dict[str, Any], points: int = 3) -> dict[str, Any]:
     return {
         "headline": (title.group(1) if title else "Untitled")[:110],
         "summary": " ".join(s for _, s in sentences[:2])[:350],
-        "points": [{"text": s[:230], "refs": [n]} for n, s in sentences[:points]],
+        # Sentence 1 is the lede, which briefgen shows as the summary: points start after it.
+        "points": [{"text": s[:230], "refs": [n]} for n, s in (sentences[1 : points + 1] or sentences[:1])],
         "people": names,
         "orgs": [],
         "places": [],

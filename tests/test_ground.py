@@ -108,3 +108,27 @@ def test_event_date_needs_its_year_in_the_article() -> None:
     art2 = Article.create(source="b.txt", title="Talks", body="Leaders met on September 4, 2025, in Paris.")
     notes2 = ArticleNotes(headline="h", summary="s.", points=[], date="2025-09-04")
     assert str(notes_to_summary(art2, [notes2], 5).event_date) == "2025-09-04"
+
+
+def test_repeated_points_are_dropped_but_never_all() -> None:
+    same_sentence = point("Zelensky asked Trump to impose sanctions on Russia.", 3)
+    again = point("Trump was asked for sanctions and tariffs on Russia.", 3)
+    restates_summary = point("Zelensky met Frederiksen in Copenhagen.", 1)
+    art = article()
+    summary = ArticleSummary(article_id=art.id, headline="h", summary="Zelensky met Frederiksen in Copenhagen on Wednesday.",
+                             key_points=[same_sentence, again, restates_summary])
+    g = Grounder()
+    kept = g.ground_summary(summary, art).key_points
+    assert [k.text for k in kept] == ["Zelensky asked Trump to impose sanctions on Russia."]
+    assert g.stats.repeated == 2 and g.stats.verified == 3
+    only = ArticleSummary(article_id=art.id, headline="h", summary="Zelensky met Frederiksen in Copenhagen on Wednesday.",
+                          key_points=[point("Zelensky met Frederiksen in Copenhagen.", 1)])
+    assert len(Grounder().ground_summary(only, art).key_points) == 1
+
+
+def test_tidy_does_not_cut_at_abbreviations() -> None:
+    from briefgen.summarize import tidy
+
+    cut = tidy("Trump confirmed new sanctions on Friday. He praised the meeting between U.S. envoy Witkoff and", None)
+    assert cut == "Trump confirmed new sanctions on Friday."
+    assert tidy("Sanctions start Friday despite a meeting between U.S. envoy Witkoff and", None).endswith("envoy Witkoff.")
