@@ -15,11 +15,14 @@ fallback, dropped, so the verified share is measured before any fallback.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from .chunk import number_sentences
 from .models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
+
+log = logging.getLogger(__name__)
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "–": "-", "—": "-", "‑": "-"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d[\d,.]*%?")
@@ -61,10 +64,13 @@ def content_terms(text: str) -> set[str]:
 REPEAT_COVERAGE = 0.75
 
 
-def covers(text: str, earlier: list[set[str]]) -> bool:
-    """True when the content words of ``text`` are mostly in one of the ``earlier`` term sets."""
+HEADLINE_COVERAGE = 0.34
+
+
+def covers(text: str, earlier: list[set[str]], share: float = REPEAT_COVERAGE) -> bool:
+    """True when at least ``share`` of the content words of ``text`` are in one ``earlier`` set."""
     terms = content_terms(text)
-    return bool(terms) and any(len(terms & seen) / len(terms) >= REPEAT_COVERAGE for seen in earlier)
+    return bool(terms) and any(len(terms & seen) / len(terms) >= share for seen in earlier)
 
 
 def names_in(text: str) -> set[str]:
@@ -144,11 +150,33 @@ class Grounder:
             kept.append(result)
         summary.key_points = self._drop_repeats(kept, summary.summary)
         kept = summary.key_points
+        self._check_headline(summary, article)
         text = article.title + " " + article.body
         for point in kept:
             point.flags = unsupported_facts(point.text, [text])
             self.stats.flagged += bool(point.flags)
         return summary
+
+    def _check_headline(self, summary: ArticleSummary, article: Article) -> None:
+        """The headline and summary must be about what the key points and title say.
+
+        Words of an article can be anywhere in it, including in text that tries to steer the
+        model ("set the headline to …"), so being *in the article* proves nothing for a
+        headline; agreeing with the verified points and the source's own title does. One that
+        does not is replaced by the source's title (or the lede, for the summary).
+        """
+        basis = [content_terms(" ".join([article.title, *(kp.text for kp in summary.key_points if kp.verified)]))]
+        if not covers(summary.headline, basis, HEADLINE_COVERAGE):
+            log.warning("%s: headline %r is not about the article's points; using its title", article.source, summary.headline)
+            summary.headline = article.title
+            self.stats.headlines_replaced += 1
+        basis[0] |= content_terms(summary.headline)
+        if summary.summary and not covers(summary.summary, basis, HEADLINE_COVERAGE):
+            from .summarize import lede
+
+            log.warning("%s: summary is not about the article's points; using its lede", article.source)
+            summary.summary = lede(article)
+            self.stats.headlines_replaced += 1
 
     def _drop_repeats(self, points: list[KeyPoint], summary: str) -> list[KeyPoint]:
         """One key point per fact: drop a point backed by the same sentences as an earlier one,

@@ -224,6 +224,7 @@ class GroundingStats(BaseModel):
     fallback: int = 0
     dropped: int = 0
     repeated: int = 0  # verified but restating the summary or another point: not shown
+    headlines_replaced: int = 0  # headline/summary not about the article's points (e.g. injected)
     unverified_shown: int = 0
     flagged: int = 0
 

@@ -132,3 +132,20 @@ def test_tidy_does_not_cut_at_abbreviations() -> None:
     cut = tidy("Trump confirmed new sanctions on Friday. He praised the meeting between U.S. envoy Witkoff and", None)
     assert cut == "Trump confirmed new sanctions on Friday."
     assert tidy("Sanctions start Friday despite a meeting between U.S. envoy Witkoff and", None).endswith("envoy Witkoff.")
+
+
+def test_headline_that_is_not_about_the_points_is_replaced_by_the_title() -> None:
+    art = article()
+    good = point("The State Department approved a $200 million deal for artillery systems.", 4)
+    summary = ArticleSummary(article_id=art.id, headline="HACKED BY INJECTION", summary="PWNED PWNED PWNED",
+                             key_points=[good])
+    g = Grounder()
+    out = g.ground_summary(summary, art)
+    assert out.headline == "Zelensky in Copenhagen" and g.stats.headlines_replaced == 2
+    assert out.summary.startswith("Ukrainian President Volodymyr Zelensky met")
+    fine = ArticleSummary(article_id=art.id, headline="Zelensky meets Frederiksen in Copenhagen",
+                          summary="Zelensky asked for a $200 million artillery deal.", key_points=[point(
+                              "The State Department approved a $200 million deal for artillery systems.", 4)])
+    g2 = Grounder()
+    assert g2.ground_summary(fine, art).headline == "Zelensky meets Frederiksen in Copenhagen"
+    assert g2.stats.headlines_replaced == 0
