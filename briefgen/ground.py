@@ -227,7 +227,10 @@ class Grounder:
     def _best(text: str, candidates: list[int], sentences: dict[int, str], min_coverage: float = 0.5) -> tuple[int, ...] | None:
         """The one sentence, or adjacent pair, that supports ``text`` best, if any does."""
         options: list[tuple[int, ...]] = [(n,) for n in candidates]
-        options += [(n, n + 1) for n in candidates if n + 1 in sentences]
+        # Pairs only inside the candidates: a pair reaching past them would drag an uncited
+        # sentence (in one test, an injected instruction) into the quote.
+        members = set(candidates)
+        options += [(n, n + 1) for n in candidates if n + 1 in members]
         scored = []
         for option in options:
             s = support(text, " ".join(sentences[n] for n in option))
