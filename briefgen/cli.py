@@ -120,14 +120,16 @@ def main() -> None:
 @click.option("--title", help="Title of the brief.")
 @click.option("--max-stories", type=int, help="Stories shown in md/html/txt (JSON keeps all).")
 @click.option("--show-unverified", is_flag=True, help="Keep key points that failed verification, marked as such.")
+@click.option("--since-last", is_flag=True, help="Skip stories an earlier brief sent, unless they have new articles (shown as updates).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary line.")
 @backend_options
 @handle_errors
 def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_date: Any, quiet: bool,
-          show_unverified: bool, **opts: Any) -> None:
+          show_unverified: bool, since_last: bool, **opts: Any) -> None:
     """Build the brief of SOURCES (files, folders, globs, '-' for stdin).
 
-    With no SOURCES, the config file's `sources` list is used.
+    With no SOURCES, the config file's `sources` list is used. With --since-last the shown
+    stories are also recorded as published, so the next --since-last build skips them.
     """
     from .pipeline import build_brief
     from .render import render
@@ -144,9 +146,13 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
     progress = RichProgress(quiet)
     try:
         brief = build_brief(sources, settings, progress=progress,
-                            brief_date=brief_date.date() if brief_date else None)
+                            brief_date=brief_date.date() if brief_date else None, since_last=since_last)
     finally:
         progress.stop()
+    if since_last:
+        from .history import record_published
+
+        record_published(brief, settings)
     text = render(brief, fmt, templates_dir=settings.templates_dir, max_key_points=settings.max_key_points,
                   show_unverified=settings.unverified == "mark")
     from .archive import archive_brief
@@ -165,7 +171,9 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
         g = s.grounding
         err.print(
             f"{s.articles_in} articles ({s.articles_unique} unique, {s.articles_failed} failed) → "
-            f"{s.stories} stories; {s.llm_calls} LLM calls ({s.cache_hits} cached), "
+            f"{s.stories} stories"
+            + (f" ({s.already_sent} skipped as already sent, {s.updates} shown as updates)" if since_last else "")
+            + f"; {s.llm_calls} LLM calls ({s.cache_hits} cached), "
             f"{s.tokens_in} tokens in / {s.tokens_out} out; key points verified {g.verified}/{g.generated}; "
             f"{s.wall_time_s:.1f} s" + (f"; wrote {output}" if output else "")
         )
@@ -183,11 +191,12 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
 @click.option("--dry-run", is_flag=True, help="Write the .eml file and print its path; send nothing.")
 @click.option("--force", is_flag=True, help="Resend the stored message to every recipient, even those who got it.")
 @click.option("--rebuild", is_flag=True, help="Build the brief again, replace the stored message and send it to all.")
+@click.option("--since-last", is_flag=True, help="Skip stories an earlier brief sent, unless they have new articles (shown as updates).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (cron).")
 @backend_options
 @handle_errors
 def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run: bool, force: bool,
-         rebuild: bool, quiet: bool, **opts: Any) -> None:
+         rebuild: bool, quiet: bool, since_last: bool, **opts: Any) -> None:
     """Build the brief of SOURCES and email it (once per recipient and day).
 
     With no SOURCES, the config file's `sources` list is used. SMTP settings come from the
@@ -212,7 +221,7 @@ def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run
             raise click.UsageError("no SOURCES given and no `sources` in the config file")
         progress = RichProgress(quiet)
         try:
-            return build_brief(chosen, settings, progress=progress, brief_date=day)
+            return build_brief(chosen, settings, progress=progress, brief_date=day, since_last=since_last)
         finally:
             progress.stop()
 
@@ -224,6 +233,10 @@ def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run
         err.print("dry run: would send to " + (", ".join(report.pending) or "nobody (all got it)"), markup=False, soft_wrap=True)
         return
     err.print(("built and stored" if report.built else "stored message reused:") + f" {report.path}", markup=False, soft_wrap=True)
+    if since_last and report.brief is not None:
+        s = report.brief.stats
+        err.print(f"since last: {s.already_sent} stories skipped as already sent, {s.stories_shown} shown "
+                  f"({s.updates} as updates)", markup=False, soft_wrap=True)
     for rcpt in report.already:
         click.echo(f"already sent: {rcpt}")
     for rcpt in report.sent:

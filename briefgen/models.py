@@ -48,6 +48,9 @@ class SourceRef(BaseModel):
     wire_copy_of: str | None = Field(
         default=None, description="id of the article this one reprints (near-duplicate)"
     )
+    content_hash: str | None = Field(
+        default=None, description="the article's content hash: matches a re-read file across runs"
+    )
 
     @property
     def label(self) -> str:
@@ -93,6 +96,7 @@ class Article(BaseModel):
             url=self.url,
             published=self.published,
             source=self.source,
+            content_hash=self.content_hash,
         )
 
 
@@ -191,6 +195,10 @@ class Story(BaseModel):
     importance: float = 0.0
     shown: bool = True
     section: str | None = None
+    # --since-last: a story an earlier brief already sent (not shown again), or one it sent
+    # that has new member articles since (shown, marked as an update).
+    seen_before: bool = False
+    update: bool = False
 
     @staticmethod
     def make_id(member_ids: list[str]) -> str:
@@ -251,6 +259,8 @@ class BriefStats(BaseModel):
     backend: str = ""
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     furniture_lines_removed: int = 0
+    already_sent: int = 0  # --since-last: stories skipped because an earlier brief sent them
+    updates: int = 0  # --since-last: stories sent before, shown again for their new articles
     grounding: GroundingStats = Field(default_factory=GroundingStats)
 
 

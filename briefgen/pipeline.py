@@ -129,8 +129,13 @@ def build_brief(
     progress: Progress | None = None,
     brief_date: date | None = None,
     client: LLMClient | None = None,
+    since_last: bool = False,
 ) -> Brief:
-    """Build the brief of ``sources``: the whole pipeline, one call."""
+    """Build the brief of ``sources``: the whole pipeline, one call.
+
+    ``since_last``: stories an earlier brief published are not shown again unless they have
+    new articles (then they are marked as updates); see history.py.
+    """
     started = time.monotonic()
     progress = progress or _Silent()
     articles, failures = ingest.load_sources(list(sources), stdin=stdin if stdin is not None else sys.stdin)
@@ -167,7 +172,14 @@ def build_brief(
             grounder.stats.flagged += bool(flags)
             if flags:
                 log.info("story %s: not in its sources: %s", story.id, ", ".join(flags))
-        ranked = rank.rank_stories(built, max_stories=settings.max_stories, max_key_points=settings.max_key_points)
+        if since_last:
+            from .history import rank_since_last
+
+            published = store.published_members(before=brief_date or date.today())
+            ranked = rank_since_last(built, published, max_stories=settings.max_stories,
+                                     max_key_points=settings.max_key_points)
+        else:
+            ranked = rank.rank_stories(built, max_stories=settings.max_stories, max_key_points=settings.max_key_points)
         backend: Backend = client.backend
         stats = BriefStats(
             articles_in=len(articles),
@@ -186,6 +198,8 @@ def build_brief(
             prompt_versions=prompt_versions,
             furniture_lines_removed=sum(a.furniture_removed for a in articles),
             grounding=grounder.stats,
+            already_sent=sum(s.seen_before for s in ranked),
+            updates=sum(s.update for s in ranked),
         )
         if settings.cost_per_million_in is not None and settings.cost_per_million_out is not None:
             stats.cost_estimate_usd = round(

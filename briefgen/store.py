@@ -252,15 +252,30 @@ class Store:
         with self._lock:
             for story in stories:
                 members = sorted(ref.id for ref in story.articles)
+                # By content too (SPEC: Identity): the same article re-read from another file matches.
+                hashes = sorted({ref.content_hash or ref.id for ref in story.articles})
                 self._exec(
-                    "INSERT OR REPLACE INTO stories_published (story_id, member_ids, brief_date, published_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (story.id, json.dumps(members), brief_date.isoformat(), now),
+                    "INSERT OR REPLACE INTO stories_published (story_id, member_ids, member_hashes, brief_date,"
+                    " published_at) VALUES (?, ?, ?, ?, ?)",
+                    (story.id, json.dumps(members), json.dumps(hashes), brief_date.isoformat(), now),
                 )
 
     def published_stories(self, before: date | None = None) -> list[tuple[str, list[str], date]]:
         """Published (story_id, member_ids, brief_date), newest first; only briefs before ``before`` if given."""
         sql = "SELECT story_id, member_ids, brief_date FROM stories_published"
+        params: tuple[Any, ...] = ()
+        if before is not None:
+            sql += " WHERE brief_date < ?"
+            params = (before.isoformat(),)
+        rows = self._exec(sql + " ORDER BY brief_date DESC, story_id", params).fetchall()
+        return [(r[0], json.loads(r[1]), date.fromisoformat(r[2])) for r in rows]
+
+    def published_members(self, before: date | None = None) -> list[tuple[str, list[str], date]]:
+        """Published (story_id, member content hashes, brief_date), newest first; only before ``before`` if given.
+
+        Rows recorded before hashes were kept give their member ids instead.
+        """
+        sql = "SELECT story_id, coalesce(member_hashes, member_ids), brief_date FROM stories_published"
         params: tuple[Any, ...] = ()
         if before is not None:
             sql += " WHERE brief_date < ?"
@@ -340,3 +355,10 @@ def m002_outbox_and_sends(db: sqlite3.Connection) -> None:
             detail TEXT NOT NULL DEFAULT '')"""
     )
     db.execute("CREATE INDEX sends_key ON sends(brief_name, brief_date, recipient)")
+
+
+@migration
+def m003_published_member_hashes(db: sqlite3.Connection) -> None:
+    # --since-last matches today's stories with published ones by article content, so a
+    # re-read (or re-fetched) article matches; NULL in rows recorded before (ids are used).
+    db.execute("ALTER TABLE stories_published ADD COLUMN member_hashes TEXT")
