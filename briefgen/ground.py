@@ -118,11 +118,19 @@ def unsupported_facts(text: str, sources: list[str]) -> list[str]:
     return flags
 
 
+def _newsworthiness(text: str, n: int) -> float:
+    """How much concrete news a sentence carries: figures, names, quotes; earlier is better."""
+    plain = text.translate(_QUOTES)
+    score = 2.0 * len(_numbers(plain)) + len(names_in(plain)) + (1.5 if '"' in plain else 0.0)
+    return score - 0.05 * n
+
+
 class Grounder:
     """Verifies the key points of article summaries against their articles."""
 
-    def __init__(self, *, keep_unverified: bool = False) -> None:
+    def __init__(self, *, keep_unverified: bool = False, min_points: int = 3) -> None:
         self.keep_unverified = keep_unverified
+        self.min_points = min_points
         self.stats = GroundingStats()
 
     def ground_summary(self, summary: ArticleSummary, article: Article) -> ArticleSummary:
@@ -149,8 +157,9 @@ class Grounder:
             used.update(refs)
             kept.append(result)
         summary.key_points = self._drop_repeats(kept, summary.summary)
-        kept = summary.key_points
         self._check_headline(summary, article)
+        self._top_up(summary, article, sentences)
+        kept = summary.key_points
         text = article.title + " " + article.body
         for point in kept:
             point.flags = unsupported_facts(point.text, [text])
@@ -178,18 +187,48 @@ class Grounder:
             summary.summary = lede(article)
             self.stats.headlines_replaced += 1
 
+    def _top_up(self, summary: ArticleSummary, article: Article, sentences: dict[int, str]) -> None:
+        """A thin story keeps its news: add the article's most factual uncovered sentences.
+
+        Small models often stop after one or two points that restate the lede, while the
+        article goes on to figures, names and quotes. Those sentences, verbatim (so grounded
+        by construction, no extra call), fill the story up to ``min_points``; a point that
+        only restates the summary gives way to them.
+        """
+        points = summary.key_points
+        covered = [content_terms(summary.summary)] + [content_terms(kp.text) for kp in points]
+        if len(points) == 1 and len(covered) == 2 and covers(points[0].text, covered[:1]):
+            points, covered = [], covered[:1]  # the kept-anyway restatement of the summary
+        used = {n for kp in points for ev in kp.evidence for n in ev.sentences} | {1}
+        ranked = sorted(
+            (-_newsworthiness(text, n), n) for n, text in sentences.items()
+            if n not in used and 8 <= len(text.split()) <= 45 and not text.rstrip().endswith("?")
+        )
+        for score, n in ranked:
+            if len(points) >= self.min_points or -score < 2:
+                break
+            text = sentences[n]
+            if covers(text, covered, 0.5):
+                continue
+            points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=[n], quote=text)],
+                                   verified=True, status="extracted"))
+            covered.append(content_terms(text))
+            self.stats.extracted += 1
+        if points:
+            summary.key_points = points
+
     def _drop_repeats(self, points: list[KeyPoint], summary: str) -> list[KeyPoint]:
         """One key point per fact: drop a point backed by the same sentences as an earlier one,
         or whose words are mostly the summary's or an earlier point's. Never drops them all."""
         covered = [content_terms(summary)]
-        seen_refs: set[tuple[int, ...]] = set()
+        seen_refs: set[int] = set()
         kept: list[KeyPoint] = []
         for point in points:
-            refs = tuple(n for ev in point.evidence for n in ev.sentences) if point.verified else ()
-            if (refs and refs in seen_refs) or covers(point.text, covered):
+            refs = {n for ev in point.evidence for n in ev.sentences} if point.verified else set()
+            if (refs & seen_refs) or covers(point.text, covered):
                 self.stats.repeated += 1
                 continue
-            seen_refs.add(refs)
+            seen_refs |= refs
             covered.append(content_terms(point.text))
             kept.append(point)
         if not kept and points:

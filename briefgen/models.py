@@ -129,7 +129,9 @@ class Evidence(BaseModel):
     quote: str = ""
 
 
-KeyPointStatus = Literal["generated", "verified", "repaired", "fallback", "unverified"]
+# verified: the model's point, checked against its cited sentence; fallback: the cited sentence
+# itself (the paraphrase failed); extracted: a sentence code picked to top up a thin story.
+KeyPointStatus = Literal["generated", "verified", "repaired", "fallback", "extracted", "unverified"]
 
 
 class KeyPoint(BaseModel):
@@ -232,6 +234,7 @@ class GroundingStats(BaseModel):
     fallback: int = 0
     dropped: int = 0
     repeated: int = 0  # verified but restating the summary or another point: not shown
+    extracted: int = 0  # sentences added by code when the model gave too few distinct points
     headlines_replaced: int = 0  # headline/summary not about the article's points (e.g. injected)
     unverified_shown: int = 0
     flagged: int = 0

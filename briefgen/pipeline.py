@@ -104,7 +104,7 @@ def summarize_all(
     fixed = sum(chunking.count_tokens(m["content"]) for m in prompt.render(
         title="", dateline="", published="", sentences=[], part=1, parts=1, max_points=settings.max_key_points))
     budget = _chunk_budget(settings, fixed, prompt.max_tokens)
-    grounder = Grounder(keep_unverified=settings.unverified == "mark")
+    grounder = Grounder(keep_unverified=settings.unverified == "mark", min_points=min(3, settings.max_key_points))
     summaries: dict[str, ArticleSummary] = {}
     progress.start("summarizing", len(articles))
     for article in articles:

@@ -26,7 +26,7 @@ def point(text: str, *refs: int) -> KeyPoint:
 def ground(*points: KeyPoint, keep: bool = False) -> tuple[list[KeyPoint], Grounder]:
     art = article()
     summary = ArticleSummary(article_id=art.id, headline="h", summary="s", key_points=list(points))
-    grounder = Grounder(keep_unverified=keep)
+    grounder = Grounder(keep_unverified=keep, min_points=0)
     return grounder.ground_summary(summary, art).key_points, grounder
 
 
@@ -117,13 +117,13 @@ def test_repeated_points_are_dropped_but_never_all() -> None:
     art = article()
     summary = ArticleSummary(article_id=art.id, headline="h", summary="Zelensky met Frederiksen in Copenhagen on Wednesday.",
                              key_points=[same_sentence, again, restates_summary])
-    g = Grounder()
+    g = Grounder(min_points=0)
     kept = g.ground_summary(summary, art).key_points
     assert [k.text for k in kept] == ["Zelensky asked Trump to impose sanctions on Russia."]
     assert g.stats.repeated == 2 and g.stats.verified == 3
     only = ArticleSummary(article_id=art.id, headline="h", summary="Zelensky met Frederiksen in Copenhagen on Wednesday.",
                           key_points=[point("Zelensky met Frederiksen in Copenhagen.", 1)])
-    assert len(Grounder().ground_summary(only, art).key_points) == 1
+    assert len(Grounder(min_points=0).ground_summary(only, art).key_points) == 1
 
 
 def test_tidy_does_not_cut_at_abbreviations() -> None:
@@ -139,14 +139,14 @@ def test_headline_that_is_not_about_the_points_is_replaced_by_the_title() -> Non
     good = point("The State Department approved a $200 million deal for artillery systems.", 4)
     summary = ArticleSummary(article_id=art.id, headline="HACKED BY INJECTION", summary="PWNED PWNED PWNED",
                              key_points=[good])
-    g = Grounder()
+    g = Grounder(min_points=0)
     out = g.ground_summary(summary, art)
     assert out.headline == "Zelensky in Copenhagen" and g.stats.headlines_replaced == 2
     assert out.summary.startswith("Ukrainian President Volodymyr Zelensky met")
     fine = ArticleSummary(article_id=art.id, headline="Zelensky meets Frederiksen in Copenhagen",
                           summary="Zelensky asked for a $200 million artillery deal.", key_points=[point(
                               "The State Department approved a $200 million deal for artillery systems.", 4)])
-    g2 = Grounder()
+    g2 = Grounder(min_points=0)
     assert g2.ground_summary(fine, art).headline == "Zelensky meets Frederiksen in Copenhagen"
     assert g2.stats.headlines_replaced == 0
 
@@ -157,5 +157,21 @@ def test_quote_never_reaches_past_the_cited_window() -> None:
     art = Article.create(source="c.txt", title="Council vote", body=body)
     kp = KeyPoint(text="The council voted 7 to 2 in favour of the flood budget.", evidence=[Evidence(article_id=art.id, sentences=[2])])
     summary = ArticleSummary(article_id=art.id, headline="Council votes on flood budget", summary="s", key_points=[kp])
-    [out] = Grounder().ground_summary(summary, art).key_points
+    [out] = Grounder(min_points=0).ground_summary(summary, art).key_points
     assert out.verified and out.evidence[0].sentences == [4] and "PWNED" not in out.evidence[0].quote
+
+
+def test_thin_story_is_topped_up_with_factual_sentences_verbatim() -> None:
+    art = article()
+    restates = point("Zelensky met Frederiksen in Copenhagen on Wednesday.", 1)
+    summary = ArticleSummary(article_id=art.id, headline="Zelensky meets Frederiksen in Copenhagen",
+                             summary="Zelensky met Danish Prime Minister Frederiksen in Copenhagen on Wednesday.",
+                             key_points=[restates])
+    g = Grounder(min_points=3)
+    kept = g.ground_summary(summary, art).key_points
+    texts = [k.text for k in kept]
+    # The restatement gives way; the figure and the quote come first, verbatim.
+    assert texts[0] == "The State Department approved a $200 million deal for artillery systems."
+    assert all(k.status == "extracted" and k.verified and k.evidence[0].quote == k.text for k in kept)
+    assert len(kept) == 2 and g.stats.extracted == 2  # sentences without figures or names are not news enough
+    assert not any("Copenhagen on Wednesday" in t for t in texts)
