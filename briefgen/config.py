@@ -80,7 +80,9 @@ class Settings(BaseModel):
     # brief
     title: str = "Daily brief"
     max_stories: int = Field(12, ge=1)
-    max_key_points: int = Field(5, ge=1, le=10)
+    max_key_points: int = Field(5, ge=1, le=10, description="key points shown per story")
+    points_per_article: int = Field(3, ge=1, le=5, description="key points asked of the model per article "
+                                    "(output tokens are the slowest part of a local model; multi-source stories merge more)")
     unverified: Literal["drop", "mark"] = "drop"
     sources: list[str] = Field(default_factory=list, description="default sources (cron)")
 

@@ -157,7 +157,7 @@ class Grounder:
             used.update(refs)
             kept.append(result)
         summary.key_points = self._drop_repeats(kept, summary.summary)
-        self._check_headline(summary, article)
+        self._check_headline(summary, article, sentences)
         self._top_up(summary, article, sentences)
         kept = summary.key_points
         text = article.title + " " + article.body
@@ -166,7 +166,7 @@ class Grounder:
             self.stats.flagged += bool(point.flags)
         return summary
 
-    def _check_headline(self, summary: ArticleSummary, article: Article) -> None:
+    def _check_headline(self, summary: ArticleSummary, article: Article, sentences: dict[int, str]) -> None:
         """The headline and summary must be about what the key points and title say.
 
         Words of an article can be anywhere in it, including in text that tries to steer the
@@ -174,7 +174,8 @@ class Grounder:
         headline; agreeing with the verified points and the source's own title does. One that
         does not is replaced by the source's title (or the lede, for the summary).
         """
-        basis = [content_terms(" ".join([article.title, *(kp.text for kp in summary.key_points if kp.verified)]))]
+        opening = " ".join(list(sentences.values())[:2])
+        basis = [content_terms(" ".join([article.title, opening, *(kp.text for kp in summary.key_points if kp.verified)]))]
         if not covers(summary.headline, basis, HEADLINE_COVERAGE):
             log.warning("%s: headline %r is not about the article's points; using its title", article.source, summary.headline)
             summary.headline = article.title

@@ -23,7 +23,7 @@ from .errors import BriefgenError, InputError, LLMError, NoArticlesError
 from .ground import Grounder, unsupported_facts
 from .llm import Backend, LLMClient, resolve_backend
 from .models import Article, ArticleSummary, Brief, BriefStats, Failure
-from .prompts import load_prompt
+from .prompts import Prompt, load_prompt
 from .store import Store
 from .summarize import summarize_article
 
@@ -90,27 +90,34 @@ def open_client(
         yield client
 
 
-def _chunk_budget(settings: Settings, prompt_tokens: int, max_tokens: int) -> int:
-    return max(256, settings.context_tokens - prompt_tokens - max_tokens - CONTEXT_MARGIN)
+def load_task_prompt(name: str, settings: Settings) -> Prompt:
+    """A prompt as the pipeline uses it: the editor's override first, temperature overridable."""
+    prompt = load_prompt(name, settings.prompts_dir)
+    if settings.temperature is not None:
+        prompt.temperature = settings.temperature
+    return prompt
+
+
+def chunk_budget(prompt: Prompt, settings: Settings) -> int:
+    """Article tokens per chunk: model context − the prompt's fixed part − output − margin."""
+    fixed = sum(chunking.count_tokens(m["content"]) for m in prompt.render(
+        title="", dateline="", published="", sentences=[], part=1, parts=1, max_points=settings.points_per_article))
+    return max(256, settings.context_tokens - fixed - prompt.max_tokens - CONTEXT_MARGIN)
 
 
 def summarize_all(
     articles: list[Article], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
 ) -> tuple[dict[str, ArticleSummary], Grounder, dict[str, str]]:
     """Summarize and ground every article; a failed article goes to ``failures``."""
-    prompt = load_prompt("summarize", settings.prompts_dir)
-    if settings.temperature is not None:
-        prompt.temperature = settings.temperature
-    fixed = sum(chunking.count_tokens(m["content"]) for m in prompt.render(
-        title="", dateline="", published="", sentences=[], part=1, parts=1, max_points=settings.max_key_points))
-    budget = _chunk_budget(settings, fixed, prompt.max_tokens)
+    prompt = load_task_prompt("summarize", settings)
+    budget = chunk_budget(prompt, settings)
     grounder = Grounder(keep_unverified=settings.unverified == "mark", min_points=min(3, settings.max_key_points))
     summaries: dict[str, ArticleSummary] = {}
     progress.start("summarizing", len(articles))
     for article in articles:
         try:
             chunks = chunking.chunk_article(article, budget)
-            summary = summarize_article(article, chunks, client, prompt, max_points=settings.max_key_points)
+            summary = summarize_article(article, chunks, client, prompt, max_points=settings.points_per_article)
             summaries[article.id] = grounder.ground_summary(summary, article)
         except LLMError as exc:
             failures.append(Failure(source=article.source, reason=str(exc), article_id=article.id, stage="summarize"))

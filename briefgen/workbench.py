@@ -33,7 +33,7 @@ from .errors import InputError, PromptError
 from .llm import Backend, LLMClient, resolve_backend
 from .models import Article, Brief, BriefStats, Evidence, KeyPoint, SourceRef, Story
 from .outputs import SCHEMAS
-from .pipeline import _chunk_budget  # the pipeline's own budget rule, not a copy of it
+from .pipeline import chunk_budget, load_task_prompt  # the pipeline's own rules, not copies
 from .prompts import SUFFIX, Prompt, check_prompt_source, load_prompt, prompt_names
 from .resources import default_prompts_dir, default_templates_dir
 from .schemas import response_format_for
@@ -160,23 +160,9 @@ def load_article(source: str) -> Article:
     return articles[0]
 
 
-def _prompt_for(name: str, settings: Settings) -> Prompt:
-    prompt = load_prompt(name, settings.prompts_dir)
-    if settings.temperature is not None:
-        prompt.temperature = settings.temperature  # as the pipeline does
-    return prompt
-
-
-def chunk_budget(prompt: Prompt, settings: Settings) -> int:
-    """The article token budget per chunk for this prompt, computed as the pipeline does."""
-    fixed = sum(chunking.count_tokens(m["content"]) for m in prompt.render(
-        title="", dateline="", published="", sentences=[], part=1, parts=1, max_points=settings.max_key_points))
-    return _chunk_budget(settings, fixed, prompt.max_tokens)
-
-
 def render_for_article(name: str, source: str, settings: Settings) -> Rendering:
     """The exact requests prompt ``name`` makes for the article in ``source``: no LLM call, no server."""
-    prompt = _prompt_for(name, settings)
+    prompt = load_task_prompt(name, settings)
     if prompt.schema not in SCHEMAS:
         raise PromptError(str(prompt.path), f"unknown output schema {prompt.schema!r}", 1)
     schema = SCHEMAS[prompt.schema]
@@ -190,7 +176,7 @@ def render_for_article(name: str, source: str, settings: Settings) -> Rendering:
     rendering = Rendering(prompt=prompt, article=article, backend=backend, budget=budget)
     for piece in chunking.chunk_article(article, budget):
         messages = client._messages_for(
-            render_chunk_messages(prompt, article, piece, settings.max_key_points), schema)
+            render_chunk_messages(prompt, article, piece, settings.points_per_article), schema)
         rendering.calls.append(RenderedCall(
             part=piece.index + 1, parts=piece.count, messages=messages,
             tokens=[chunking.count_tokens(m["content"]) for m in messages],

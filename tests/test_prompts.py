@@ -37,7 +37,7 @@ def test_default_summarize_prompt_loads_and_renders_delimited_article() -> None:
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "<article>" in messages[1]["content"] and "[1] A b." in messages[1]["content"]
     # The fixed, long part comes first so the server's prompt cache reuses it.
-    assert "A b." not in messages[0]["content"] and "4 key points" in messages[0]["content"]
+    assert "A b." not in messages[0]["content"] and "the 4 most newsworthy key points" in messages[0]["content"]
     assert len(prompt.hash) == 12 and prompt.label.startswith("summarize@")
 
 
