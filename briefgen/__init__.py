@@ -5,7 +5,7 @@ The library works without the CLI::
     from briefgen import build_brief, load_settings, render
     settings, _ = load_settings({"base_url": "http://localhost:11434/v1", "model": "qwen2.5"})
     brief = build_brief(["seeds/"], settings)
-    print(render(brief, "md"))
+    markdown = render(brief, "md")
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from .resources import default_prompts_dir
 
 SUFFIX = ".j2"
 ROLES = ("system", "user", "assistant")
-_HEADER = re.compile(r"\A\s*\{#(?P<toml>.*?)#\}", re.S)
+_HEADER = re.compile(r"\A\s*\{#-?(?P<toml>.*?)-?#\}", re.S)
 _MARKER = re.compile(r"^\{#-?\s*(system|user|assistant)\s*-?#\}[ \t]*\n?", re.M)
 REQUIRED_KEYS = ("name", "version", "description", "schema", "temperature", "max_tokens", "variables")
 
@@ -87,17 +87,23 @@ class Prompt:
         return messages
 
 
-def _parse(path: Path, source: str) -> Prompt:
+def parse_header(path: Path, source: str, required: tuple[str, ...] = REQUIRED_KEYS) -> dict[str, Any]:
+    """The TOML metadata header of a prompt or output template; PromptError (line 1) when missing or bad."""
     match = _HEADER.match(source)
     if not match or _MARKER.match(source.lstrip()):
         raise PromptError(str(path), "no metadata header: the file must start with a {# TOML #} comment", 1)
     try:
-        meta_data = tomllib.loads(match.group("toml"))
+        data = tomllib.loads(match.group("toml"))
     except tomllib.TOMLDecodeError as exc:
         raise PromptError(str(path), f"metadata header is not valid TOML: {exc}", 1) from exc
-    missing = [k for k in REQUIRED_KEYS if k not in meta_data]
+    missing = [k for k in required if k not in data]
     if missing:
         raise PromptError(str(path), f"metadata header lacks {', '.join(missing)}", 1)
+    return data
+
+
+def _parse(path: Path, source: str) -> Prompt:
+    meta_data = parse_header(path, source)
     try:
         _env.parse(source)
     except TemplateSyntaxError as exc:

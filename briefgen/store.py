@@ -262,20 +262,18 @@ class Store:
 
     def published_stories(self, before: date | None = None) -> list[tuple[str, list[str], date]]:
         """Published (story_id, member_ids, brief_date), newest first; only briefs before ``before`` if given."""
-        sql = "SELECT story_id, member_ids, brief_date FROM stories_published"
-        params: tuple[Any, ...] = ()
-        if before is not None:
-            sql += " WHERE brief_date < ?"
-            params = (before.isoformat(),)
-        rows = self._exec(sql + " ORDER BY brief_date DESC, story_id", params).fetchall()
-        return [(r[0], json.loads(r[1]), date.fromisoformat(r[2])) for r in rows]
+        return self._published("member_ids", before)
 
     def published_members(self, before: date | None = None) -> list[tuple[str, list[str], date]]:
         """Published (story_id, member content hashes, brief_date), newest first; only before ``before`` if given.
 
         Rows recorded before hashes were kept give their member ids instead.
         """
-        sql = "SELECT story_id, coalesce(member_hashes, member_ids), brief_date FROM stories_published"
+        return self._published("coalesce(member_hashes, member_ids)", before)
+
+    def _published(self, members: str, before: date | None) -> list[tuple[str, list[str], date]]:
+        # ``members`` is one of the two fixed column expressions above, never user input.
+        sql = f"SELECT story_id, {members}, brief_date FROM stories_published"
         params: tuple[Any, ...] = ()
         if before is not None:
             sql += " WHERE brief_date < ?"

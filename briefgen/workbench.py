@@ -34,14 +34,13 @@ from .llm import Backend, LLMClient, resolve_backend
 from .models import Article, Brief, BriefStats, Evidence, KeyPoint, SourceRef, Story
 from .outputs import SCHEMAS
 from .pipeline import chunk_budget, load_task_prompt  # the pipeline's own rules, not copies
-from .prompts import SUFFIX, Prompt, check_prompt_source, load_prompt, prompt_names
+from .prompts import SUFFIX, Prompt, check_prompt_source, load_prompt, parse_header, prompt_names
 from .resources import default_prompts_dir, default_templates_dir
 from .schemas import response_format_for
 from .summarize import render_chunk_messages
 
 TEMPLATE_KEYS = ("name", "version", "description", "variables")
 # A template header may use whitespace control ({#- … -#}): it must not print anything.
-_TEMPLATE_HEADER = re.compile(r"\A\s*\{#-?(?P<toml>.*?)-?#\}", re.S)
 TEMPLATES_SUBDIR = "templates"
 
 
@@ -66,17 +65,7 @@ class Entry:
 
 def template_header(path: Path, source: str) -> dict[str, Any]:
     """The TOML header of an output template; PromptError (line 1) when missing or bad."""
-    match = _TEMPLATE_HEADER.match(source)
-    if not match:
-        raise PromptError(str(path), "no metadata header: the file must start with a {# TOML #} comment", 1)
-    try:
-        data = tomllib.loads(match.group("toml"))
-    except tomllib.TOMLDecodeError as exc:
-        raise PromptError(str(path), f"metadata header is not valid TOML: {exc}", 1) from exc
-    missing = [k for k in TEMPLATE_KEYS if k not in data]
-    if missing:
-        raise PromptError(str(path), f"metadata header lacks {', '.join(missing)}", 1)
-    return data
+    return parse_header(path, source, TEMPLATE_KEYS)
 
 
 def template_files(templates_dir: Path | None = None) -> dict[str, tuple[Path, bool]]:
