@@ -10,7 +10,8 @@ Story building from a group lives in ``stories``.
 
 from __future__ import annotations
 
-from .cluster import ClusterParams, Embedder, PairJudge, cluster_articles, extract_features
+from .cluster import ClusterParams, Embedder, PairJudge, cluster_articles
+from .features import extract_features
 from .neardup import DEFAULT_THRESHOLD, collapse_near_duplicates, near_duplicate_pairs
 
 __all__ = [

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from .cluster import explicit_dates, figure_spans, fold, numbers, words
+from .features import explicit_dates, figure_spans, fold, numbers, words
 from .models import Article, ArticleSummary, Claim, ContentKind, Disagreement, Evidence, KeyPoint, SourceRef, Story
 
 # Dice overlap of content words above which two points state the same thing. With equal

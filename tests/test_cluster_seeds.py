@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from briefgen.cluster import text_names
+from briefgen.features import text_names
 from briefgen.dedupe import cluster_articles
 from briefgen.ingest import load_sources
 from briefgen.models import ArticleSummary

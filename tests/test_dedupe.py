@@ -8,8 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from briefgen.cluster import ClusterParams, explicit_dates, extract_features, infer_event_date, person_key
+from briefgen.cluster import ClusterParams
 from briefgen.dedupe import cluster_articles, collapse_near_duplicates, near_duplicate_pairs
+from briefgen.features import explicit_dates, extract_features, infer_event_date, person_key
 from briefgen.models import Article, ArticleSummary, ContentKind
 from metrics import Labeled, bcubed, expand_copies, load_event_fixtures, pairwise
 
