@@ -22,6 +22,7 @@ class QualityReport:
     key_points: int = 0
     verified: int = 0
     fallback: int = 0
+    extracted: int = 0
     unverified: int = 0
     flagged: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (story, point, flags)
     single_source: list[str] = field(default_factory=list)
@@ -45,7 +46,8 @@ class QualityReport:
         out = [
             f"stories: {self.stories}; key points: {self.key_points}",
             f"verified: {self.verified}/{self.key_points} ({self.verified_share:.0%}) of the points shown; "
-            f"{self.fallback} shown as the cited sentence, {self.unverified} unverified",
+            f"{self.fallback} shown as the cited sentence, {self.extracted} added verbatim from the article, "
+            f"{self.unverified} unverified",
             f"as generated: {self.verified_as_generated}/{self.generated} verified "
             f"({self.generated_verified_share:.0%}), {self.dropped} dropped",
             f"points with numbers/names in no cited source: {len(self.flagged)}",
@@ -82,6 +84,7 @@ def quality_report(brief: Brief) -> QualityReport:
             report.key_points += 1
             report.verified += kp.verified
             report.fallback += kp.status == "fallback"
+            report.extracted += kp.status == "extracted"
             report.unverified += not kp.verified
             if kp.flags:
                 report.flagged.append((story.headline, kp.text, kp.flags))
