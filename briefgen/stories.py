@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from .features import explicit_dates, figure_spans, fold, numbers, words
+from .features import explicit_dates, figure_spans, fold, numbers, person_key, words
 from .models import Article, ArticleSummary, Claim, ContentKind, Disagreement, Evidence, KeyPoint, SourceRef, Story
 
 # Dice overlap of content words above which two points state the same thing. With equal
@@ -212,6 +212,21 @@ def union_names(lists: Iterable[Iterable[str]]) -> list[str]:
     return [n for n, k in zip(out, full) if not (" " not in k and any(f != k and f.endswith(" " + k) for f in full))]
 
 
+def union_people(lists: Iterable[Iterable[str]]) -> list[str]:
+    """People in first-seen order, one per surname key (Zelensky/Zelenskiy/Zelenskyy), the
+    fullest spelling kept ("Volodymyr Zelenskyy" over "Zelensky")."""
+    best: dict[str, str] = {}
+    order: list[str] = []
+    for name in union_names(lists):
+        key = person_key(name) or fold(name)
+        if key not in best:
+            order.append(key)
+            best[key] = name
+        elif len(name.split()) > len(best[key].split()):
+            best[key] = name
+    return [best[k] for k in order]
+
+
 def story_refs(article_ids: list[str], articles: dict[str, Article], lead: str | None = None) -> list[SourceRef]:
     """SourceRefs of every member (lead first, then by id), each followed by its wire copies."""
     order = sorted(article_ids, key=lambda a: (a != lead, a))
@@ -253,7 +268,7 @@ def build_story(article_ids: list[str], summaries: dict[str, ArticleSummary], ar
         key_points=points,
         articles=refs,
         outlets=independent_outlets(refs),
-        people=union_names(s.people for s in ordered),
+        people=union_people(s.people for s in ordered),
         organizations=union_names(s.organizations for s in ordered),
         places=union_names(s.places for s in ordered),
         topics=union_names(s.topics for s in ordered),

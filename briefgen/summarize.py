@@ -117,6 +117,37 @@ def split_names(value: str, kind: str) -> list[str]:
     return parts
 
 
+_NAME_BEFORE = r"((?:[A-Z][\w’'\-]+\.? ){1,3})"
+
+
+def full_name(name: str, text: str) -> str:
+    """'Frederiksen' -> 'Mette Frederiksen' when the article writes the full name (titles dropped)."""
+    if " " in name:
+        return name
+    for match in re.finditer(_NAME_BEFORE + re.escape(name) + r"\b", text):
+        candidate = person_name(match.group(0))
+        if " " in candidate and candidate.split()[-1] == name:
+            return candidate
+    return name
+
+
+def clean_people(names: list[str], article: Article, not_people: list[str], limit: int = 8) -> list[str]:
+    """People who act in the event: full names, no bylines, no titles alone, no places or orgs."""
+    excluded = {n.casefold() for n in not_people}
+    text = article.body  # not the title: headline case makes any run of words look like a name
+    out = []
+    for name in names:
+        tokens = name.split()
+        if not tokens or all(t.casefold().strip(",") in _TITLE_WORDS or _DEMONYM.match(t) for t in tokens):
+            continue  # "Ukrainian President" is a title, not a person
+        if name.casefold() in excluded or f"in {name}" in text:
+            continue  # a place or an organization the model listed as a person ("Ukraine")
+        if article.byline and name.casefold() in article.byline.casefold():
+            continue  # small models copy bylines as people; the byline is metadata, not an actor
+        out.append(full_name(name, text))
+    return _clean_list(out, limit)
+
+
 def _clean_list(values: list[str], limit: int, kind: str = "") -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
@@ -206,10 +237,12 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
             points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=refs)]))
     if not points and spare:
         points.append(KeyPoint(text=spare[0], evidence=[Evidence(article_id=article.id, sentences=sorted(set(spare[1])))]))
-    people = _clean_list([person_name(q) for n in notes for p in n.people for q in split_names(p, "people")], 8)
-    if article.byline:
-        # Small models copy bylines as people; the byline is metadata, not an actor.
-        people = [p for p in people if p.casefold() not in article.byline.casefold()]
+    orgs = _clean_list([o for n in notes for o in n.orgs], 8, "orgs")
+    places = _clean_list([p for n in notes for p in n.places], 8, "places")
+    people = clean_people(
+        [person_name(q) for n in notes for p in n.people for q in split_names(p, "people")],
+        article, not_people=orgs + places,
+    )
     topic = next((n.topic.strip().casefold() for n in notes if n.topic.strip()), "")
     return ArticleSummary(
         article_id=article.id,
@@ -217,8 +250,8 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
         summary=summary,
         key_points=points,
         people=people,
-        organizations=_clean_list([o for n in notes for o in n.orgs], 8, "orgs"),
-        places=_clean_list([p for n in notes for p in n.places], 8, "places"),
+        organizations=orgs,
+        places=places,
         event_date=next((d for d in (_parse_date(n.date, article) for n in notes) if d), None),
         topics=[topic] if topic else [],
     )

@@ -175,3 +175,21 @@ def test_thin_story_is_topped_up_with_factual_sentences_verbatim() -> None:
     assert all(k.status == "extracted" and k.verified and k.evidence[0].quote == k.text for k in kept)
     assert len(kept) == 2 and g.stats.extracted == 2  # sentences without figures or names are not news enough
     assert not any("Copenhagen on Wednesday" in t for t in texts)
+
+
+def test_people_are_full_names_and_never_titles_places_or_bylines() -> None:
+    from briefgen.summarize import clean_people
+
+    art = Article.create(source="a.txt", title="Talks in Copenhagen", byline="James Carter",
+                         body="Danish Prime Minister Mette Frederiksen met Ukrainian President Volodymyr Zelenskyy "
+                              "in Copenhagen. The war in Ukraine was discussed.")
+    people = clean_people(["Frederiksen", "Ukrainian President", "Ukraine", "James Carter", "Zelenskyy", "NATO"],
+                          art, not_people=["NATO"])
+    assert people == ["Mette Frederiksen", "Volodymyr Zelenskyy"]
+
+
+def test_story_people_merge_spelling_variants_keeping_the_full_name() -> None:
+    from briefgen.stories import union_people
+
+    assert union_people([["Zelensky", "Trump"], ["Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]]) == [
+        "Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]
