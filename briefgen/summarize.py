@@ -175,10 +175,30 @@ def _parse_date(text: str, article: Article) -> date | None:
 
 def _headline(text: str, foreign: re.Pattern[str] | None) -> str:
     text = _WS.sub(" ", foreign.sub("", text) if foreign else text).strip(" .")
+    text = headline_style(text)
     if len(text) >= HEADLINE_MAX - 1 and " " in text:
         # Cut by the grammar's maxLength mid-word: end on the last whole word.
         text = text.rsplit(" ", 1)[0].rstrip(" ,;:-")
     return text
+
+
+def headline_style(text: str) -> str:
+    """Headlines name people by surname: 'Ukrainian President Volodymyr Zelenskyy reaffirms …'
+    becomes 'Zelenskyy reaffirms …' (the small model copies the body's full titles)."""
+    tokens = text.split()
+    i = 0
+    while i < len(tokens) - 1 and (tokens[i].casefold().strip(",") in _TITLE_WORDS or _DEMONYM.match(tokens[i])):
+        i += 1
+    if i == 0:
+        return text
+    rest = tokens[i:]
+    # "Volodymyr Zelenskyy reaffirms": a first name before the surname goes too.
+    # Not in Title Case Headlines, where every word is capitalized and "Trump Plans" is no name.
+    long_words = [t for t in rest[2:] if len(t) > 3]
+    title_case = bool(long_words) and sum(t[:1].isupper() for t in long_words) / len(long_words) > 0.6
+    if not title_case and len(rest) > 2 and rest[0][:1].isupper() and rest[1][:1].isupper() and rest[2][:1].islower():
+        rest = rest[1:]
+    return " ".join(rest) if rest and rest[0][:1].isupper() else text
 
 
 def _point_key(text: str) -> str:

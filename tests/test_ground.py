@@ -193,3 +193,14 @@ def test_story_people_merge_spelling_variants_keeping_the_full_name() -> None:
 
     assert union_people([["Zelensky", "Trump"], ["Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]]) == [
         "Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]
+
+
+def test_headlines_name_people_by_surname() -> None:
+    from briefgen.summarize import headline_style
+
+    assert headline_style("Ukrainian President Volodymyr Zelenskyy reaffirms Ukraine will not give up territory") == \
+        "Zelenskyy reaffirms Ukraine will not give up territory"
+    assert headline_style("U.S. President Trump Plans to Meet Putin and Zelensky Next Week") == \
+        "Trump Plans to Meet Putin and Zelensky Next Week"
+    assert headline_style("Riverton council approves flood budget") == "Riverton council approves flood budget"
+    assert headline_style("President says no") == "President says no"
