@@ -19,7 +19,7 @@ from typing import IO, Protocol
 from . import chunk as chunking
 from . import dedupe, ingest, rank, stories
 from .config import Settings
-from .errors import BriefgenError, InputError, LLMError, NoArticlesError
+from .errors import BriefgenError, ConfigError, InputError, LLMError, NoArticlesError
 from .ground import Grounder, unsupported_facts
 from .llm import Backend, LLMClient, resolve_backend
 from .models import Article, ArticleSummary, Brief, BriefStats, Failure
@@ -105,6 +105,13 @@ def chunk_budget(prompt: Prompt, settings: Settings) -> int:
     return max(256, settings.context_tokens - fixed - prompt.max_tokens - CONTEXT_MARGIN)
 
 
+def _fail(failures: list[Failure], article: Article, reason: str) -> None:
+    failures.append(Failure(source=article.source, reason=reason, article_id=article.id, stage="summarize"))
+    for copy in article.copies:
+        failures.append(Failure(source=copy.source, reason=f"wire copy of {article.source}, which failed",
+                                article_id=copy.id, stage="summarize"))
+
+
 def summarize_all(
     articles: list[Article], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
 ) -> tuple[dict[str, ArticleSummary], Grounder, dict[str, str]]:
@@ -119,11 +126,13 @@ def summarize_all(
             chunks = chunking.chunk_article(article, budget)
             summary = summarize_article(article, chunks, client, prompt, max_points=settings.points_per_article)
             summaries[article.id] = grounder.ground_summary(summary, article)
-        except LLMError as exc:
-            failures.append(Failure(source=article.source, reason=str(exc), article_id=article.id, stage="summarize"))
-            for copy in article.copies:
-                failures.append(Failure(source=copy.source, reason=f"wire copy of {article.source}, which failed",
-                                        article_id=copy.id, stage="summarize"))
+        except (LLMError, ConfigError) as exc:
+            _fail(failures, article, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            # A bug met by one article must not sink the brief of all the others; the log
+            # keeps the traceback for the report.
+            log.exception("internal error while summarizing %s", article.source)
+            _fail(failures, article, f"internal error ({type(exc).__name__}: {exc}); please report it")
         progress.advance(article.title[:60])
     return summaries, grounder, {prompt.name: prompt.label}
 

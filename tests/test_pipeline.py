@@ -120,3 +120,21 @@ def test_unreadable_only_source_raises_input_error_naming_it(fake_llm: FakeOpenA
     with pytest.raises(InputError) as info:
         build_brief([str(missing)], settings_for(fake_llm))
     assert "nope.txt" in str(info.value) and not fake_llm.chat_requests
+
+
+def test_a_bug_met_by_one_article_is_a_failure_not_a_traceback(fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.ground import Grounder
+
+    real = Grounder.ground_summary
+
+    def faulty(self, summary, article):  # fault injection: one article hits a bug
+        if "backstop" in article.body:
+            raise IndexError("list index out of range")
+        return real(self, summary, article)
+
+    monkeypatch.setattr(Grounder, "ground_summary", faulty)
+    fake_llm.responder = notes_responder
+    brief = build_brief([str(SEEDS)], settings_for(fake_llm))
+    assert [Path(f.source).name for f in brief.failures] == ["000_57f1031dc5b4a3a3.txt"]
+    assert "internal error (IndexError" in brief.failures[0].reason
+    assert sum(len(s.articles) for s in brief.stories) == 4
