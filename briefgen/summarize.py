@@ -175,7 +175,7 @@ def _parse_date(text: str, article: Article) -> date | None:
 
 def _headline(text: str, foreign: re.Pattern[str] | None) -> str:
     text = _WS.sub(" ", foreign.sub("", text) if foreign else text).strip(" .")
-    text = headline_style(text)
+    text = shorten_headline(headline_style(text))
     if len(text) >= HEADLINE_MAX - 1 and " " in text:
         # Cut by the grammar's maxLength mid-word: end on the last whole word.
         text = text.rsplit(" ", 1)[0].rstrip(" ,;:-")
@@ -199,6 +199,20 @@ def headline_style(text: str) -> str:
     if not title_case and len(rest) > 2 and rest[0][:1].isupper() and rest[1][:1].isupper() and rest[2][:1].islower():
         rest = rest[1:]
     return " ".join(rest) if rest and rest[0][:1].isupper() else text
+
+
+HEADLINE_TARGET = 90
+
+
+def shorten_headline(text: str) -> str:
+    """A headline over ~90 characters keeps its main clause (before ', ' / ' as ' / ' amid ')."""
+    if len(text) <= HEADLINE_TARGET:
+        return text
+    for sep in (", ", "; ", " as ", " amid ", " while ", " after "):
+        head = text.split(sep, 1)[0]
+        if sep in text and len(head.split()) >= 4 and len(head) <= HEADLINE_TARGET:
+            return head
+    return text
 
 
 def _point_key(text: str) -> str:

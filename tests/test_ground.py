@@ -204,3 +204,13 @@ def test_headlines_name_people_by_surname() -> None:
         "Trump Plans to Meet Putin and Zelensky Next Week"
     assert headline_style("Riverton council approves flood budget") == "Riverton council approves flood budget"
     assert headline_style("President says no") == "President says no"
+
+
+def test_long_headlines_keep_their_main_clause() -> None:
+    from briefgen.summarize import shorten_headline
+
+    long = "Zelenskyy reaffirms Ukraine will not give up territory, calls for binding security guarantees"
+    assert shorten_headline(long) == "Zelenskyy reaffirms Ukraine will not give up territory"
+    short = "Trump Plans to Meet Putin and Zelensky Next Week"
+    assert shorten_headline(short) == short
+    assert shorten_headline("A" * 95) == "A" * 95  # nothing to cut at: kept whole, never mid-word
