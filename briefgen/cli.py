@@ -174,7 +174,9 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
             f"{s.stories} stories"
             + (f" ({s.already_sent} skipped as already sent, {s.updates} shown as updates)" if since_last else "")
             + f"; {s.llm_calls} LLM calls ({s.cache_hits} cached), "
-            f"{s.tokens_in} tokens in / {s.tokens_out} out; key points verified {g.verified}/{g.generated}; "
+            f"{s.tokens_in} tokens in / {s.tokens_out} out; the model's key points verified "
+            f"{g.verified}/{g.generated}" + (f", {g.extracted} added from the articles" if g.extracted else "")
+            + (f", {g.flagged} with unsupported numbers/names" if g.flagged else "") + "; "
             f"{s.wall_time_s:.1f} s" + (f"; wrote {output}" if output else "")
         )
         for failure in brief.failures:
