@@ -96,6 +96,13 @@ def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+# Options that build and send share, written once.
+date_option = click.option("--date", "brief_date", type=click.DateTime(["%Y-%m-%d"]),
+                           help="Date of the brief (default: today).")
+since_last_option = click.option("--since-last", is_flag=True,
+                                 help="Skip stories an earlier brief sent, unless they have new articles (shown as updates).")
+
+
 def settings_from(opts: dict[str, Any]) -> tuple[Settings, dict[str, str]]:
     """Settings with flags on top of config file and environment."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(opts.pop("verbose", 0) or 0, logging.DEBUG)
@@ -116,11 +123,11 @@ def main() -> None:
 @click.argument("sources", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the brief here (default: stdout).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: from -o's suffix, else md).")
-@click.option("--date", "brief_date", type=click.DateTime(["%Y-%m-%d"]), help="Date of the brief (default: today).")
+@date_option
 @click.option("--title", help="Title of the brief.")
 @click.option("--max-stories", type=int, help="Stories shown in md/html/txt (JSON keeps all).")
 @click.option("--show-unverified", is_flag=True, help="Keep key points that failed verification, marked as such.")
-@click.option("--since-last", is_flag=True, help="Skip stories an earlier brief sent, unless they have new articles (shown as updates).")
+@since_last_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary line.")
 @backend_options
 @handle_errors
@@ -188,12 +195,12 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
 @main.command()
 @click.argument("sources", nargs=-1)
 @click.option("--to", "to", multiple=True, help="Send to this address instead of the configured to/cc/bcc (repeatable).")
-@click.option("--date", "brief_date", type=click.DateTime(["%Y-%m-%d"]), help="Date of the brief (default: today).")
+@date_option
 @click.option("--title", help="Title of the brief (also its name in the outbox).")
 @click.option("--dry-run", is_flag=True, help="Write the .eml file and print its path; send nothing.")
 @click.option("--force", is_flag=True, help="Resend the stored message to every recipient, even those who got it.")
 @click.option("--rebuild", is_flag=True, help="Build the brief again, replace the stored message and send it to all.")
-@click.option("--since-last", is_flag=True, help="Skip stories an earlier brief sent, unless they have new articles (shown as updates).")
+@since_last_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (cron).")
 @backend_options
 @handle_errors
