@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from briefgen.cluster import ClusterParams, cluster_articles  # noqa: E402
+from briefgen.dedupe.cluster import ClusterParams, cluster_articles  # noqa: E402
 from briefgen.models import Article, ArticleSummary, Evidence, KeyPoint  # noqa: E402
-from briefgen.neardup import collapse_near_duplicates, near_duplicate_pairs  # noqa: E402
+from briefgen.dedupe.neardup import collapse_near_duplicates, near_duplicate_pairs  # noqa: E402
 from metrics import bcubed, expand_copies, load_event_fixtures, pairwise  # noqa: E402
 
 # ---- tuning on the fixtures ---------------------------------------------------------------
@@ -75,7 +75,7 @@ def seeds_partition_ok(params: ClusterParams) -> bool:
     """
     import json
 
-    from briefgen.ingest import load_sources
+    from briefgen.sources.ingest import load_sources
 
     articles, _ = load_sources([str(ROOT / "seeds")])
     by_name = {Path(a.source).name: a for a in articles}

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "furniture"
 sys.path.insert(0, str(ROOT))
 
-from briefgen.clean import Cleaned, clean_html, clean_text  # noqa: E402
+from briefgen.sources.clean import Cleaned, clean_html, clean_text  # noqa: E402
 
 
 def _norm(text: str) -> str:

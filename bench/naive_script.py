@@ -17,8 +17,8 @@ from pathlib import Path
 from openai import OpenAI
 
 from briefgen.config import load_settings
-from briefgen.local import ensure_model
-from briefgen.server import LocalServer
+from briefgen.llm.model import ensure_model
+from briefgen.llm.server import LocalServer
 
 PROMPT = (
     "Summarize this news article as JSON with the keys headline (string), summary (string) "

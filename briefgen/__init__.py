@@ -20,23 +20,22 @@ __all__ = ["__version__", "build_brief", "load_settings", "render", "Settings", 
 def __getattr__(name: str) -> Any:
     # Lazy: `briefgen --help` must not pay for importing openai, trafilatura and jinja.
     if name == "build_brief":
-        from .pipeline import build_brief
+        from briefgen.pipeline import build_brief
 
         return build_brief
     if name == "render":
-        from .render import render
+        from briefgen.publish.render import render
 
         return render
     if name in ("load_settings", "Settings"):
-        from . import config
-
+        from briefgen import config
         return getattr(config, name)
     if name == "Brief":
-        from .models import Brief
+        from briefgen.models import Brief
 
         return Brief
     if name == "BriefgenError":
-        from .errors import BriefgenError
+        from briefgen.errors import BriefgenError
 
         return BriefgenError
     raise AttributeError(name)

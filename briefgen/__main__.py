@@ -1,3 +1,3 @@
-from .cli import main
+from briefgen.cli import main
 
 main()

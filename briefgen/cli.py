@@ -19,9 +19,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__
-from .config import Settings, load_settings
-from .errors import BriefgenError
+from briefgen import __version__
+from briefgen.config import Settings, load_settings
+from briefgen.errors import BriefgenError
 
 err = Console(stderr=True, highlight=False)
 FORMATS = ("md", "html", "txt", "json")
@@ -138,8 +138,8 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
     With no SOURCES, the config file's `sources` list is used. With --since-last the shown
     stories are also recorded as published, so the next --since-last build skips them.
     """
-    from .pipeline import build_brief
-    from .render import render
+    from briefgen.pipeline import build_brief
+    from briefgen.publish.render import render
 
     if show_unverified:
         opts["unverified"] = "mark"
@@ -157,12 +157,12 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
     finally:
         progress.stop()
     if since_last:
-        from .history import record_published
+        from briefgen.publish.history import record_published
 
         record_published(brief, settings)
     text = render(brief, fmt, templates_dir=settings.templates_dir, max_key_points=settings.max_key_points,
                   show_unverified=settings.unverified == "mark")
-    from .archive import archive_brief
+    from briefgen.publish.archive import archive_brief
 
     try:
         archive_brief(brief, settings)  # every built brief is also kept under <data>/archive/<date>/
@@ -214,10 +214,10 @@ def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run
     """
     from datetime import datetime
 
-    from .deliver import send_brief
-    from .errors import DeliveryError
-    from .pipeline import build_brief
-    from .schedule import run_lock
+    from briefgen.publish.email import send_brief
+    from briefgen.errors import DeliveryError
+    from briefgen.pipeline import build_brief
+    from briefgen.publish.schedule import run_lock
 
     settings, _ = settings_from(opts)
     day = brief_date.date() if brief_date else date.today()
@@ -279,9 +279,9 @@ def schedule(at: str | None, tz: str | None, config_path: Path | None, install: 
     Cron ignores CRON_TZ, so --at/--tz are converted to the system zone (a warning says when
     DST shifts it). The job logs to logs/cron.log in the data dir.
     """
-    from . import schedule as sched
-    from .config import config_candidates
-    from .errors import DeliveryError
+    from briefgen.publish import schedule as sched
+    from briefgen.config import config_candidates
+    from briefgen.errors import DeliveryError
 
     if install and remove:
         raise click.UsageError("--install and --remove exclude each other")
@@ -316,7 +316,7 @@ def schedule(at: str | None, tz: str | None, config_path: Path | None, install: 
 @handle_errors
 def check(brief_json: Path, min_verified: float | None) -> None:
     """Report how trustworthy a built brief is (verified points, flags, single sources)."""
-    from .quality import load_brief, quality_report
+    from briefgen.editor.check import load_brief, quality_report
 
     report = quality_report(load_brief(brief_json))
     for line in report.lines():
@@ -337,8 +337,7 @@ def model() -> None:
 @handle_errors
 def model_info(config_path: Path | None, local_model: Path | None) -> None:
     """Show where the model is, its size, hash and state."""
-    from . import local
-
+    from briefgen.llm import model as local
     settings, _ = load_settings({"local_model": local_model}, config_path)
     for key, value in local.model_info(settings).items():
         click.echo(f"{key:>14}: {value}")
@@ -349,8 +348,7 @@ def model_info(config_path: Path | None, local_model: Path | None) -> None:
 @handle_errors
 def model_path(config_path: Path | None) -> None:
     """Print the GGUF path (assembling and verifying it first if needed)."""
-    from . import local
-
+    from briefgen.llm import model as local
     settings, _ = load_settings({}, config_path)
     click.echo(str(local.ensure_model(settings)))
 
@@ -395,7 +393,7 @@ def _folders(opts: dict[str, Any]) -> tuple[Settings, Path | None, Path | None]:
 @handle_errors
 def prompts_list(**opts: Any) -> None:
     """List every prompt and output template: version, content hash, folder, overridden or default."""
-    from .workbench import list_entries
+    from briefgen.editor.workbench import list_entries
 
     _, prompts_dir, templates_dir = _folders(opts)
     for e in list_entries(prompts_dir, templates_dir):
@@ -410,7 +408,7 @@ def prompts_list(**opts: Any) -> None:
 @handle_errors
 def prompts_show(name: str, **opts: Any) -> None:
     """Print prompt (or template) NAME as it is in effect, with where it comes from."""
-    from .workbench import show
+    from briefgen.editor.workbench import show
 
     _, prompts_dir, templates_dir = _folders(opts)
     path, overridden, source = show(name, prompts_dir, templates_dir)
@@ -426,7 +424,7 @@ def prompts_show(name: str, **opts: Any) -> None:
 @handle_errors
 def prompts_render(name: str, article: str, as_json: bool, **opts: Any) -> None:
     """Show the exact messages and response_format prompt NAME sends for ARTICLE (no LLM call)."""
-    from .workbench import render_for_article
+    from briefgen.editor.workbench import render_for_article
 
     settings, _, _ = _folders(opts)
     r = render_for_article(name, article, settings)
@@ -454,7 +452,7 @@ def prompts_render(name: str, article: str, as_json: bool, **opts: Any) -> None:
 @handle_errors
 def prompts_check(folder: Path | None, templates_dir: Path | None) -> None:
     """Check the prompts in FOLDER (default: the shipped ones) and templates; exit 1 on any problem."""
-    from .workbench import check, checked_files
+    from briefgen.editor.workbench import check, checked_files
 
     problems = check(folder, templates_dir)
     for problem in problems:
@@ -473,7 +471,7 @@ def prompts_check(folder: Path | None, templates_dir: Path | None) -> None:
 @handle_errors
 def prompts_init(folder: Path, force: bool, no_templates: bool) -> None:
     """Copy the default prompts (and templates, into FOLDER/templates) to start editing."""
-    from .workbench import init
+    from briefgen.editor.workbench import init
 
     for path in init(folder, force=force, templates=not no_templates):
         click.echo(str(path))
@@ -493,8 +491,7 @@ def prompts_init(folder: Path, force: bool, no_templates: bool) -> None:
 def diff(sources: tuple[str, ...], dir_a: Path | None, dir_b: Path | None, briefs: tuple[Path, Path] | None,
          html_out: Path | None, **opts: Any) -> None:
     """Compare the briefs two prompt folders make of SOURCES (--a DIR --b DIR), or two saved briefs."""
-    from . import diff as diffing
-
+    from briefgen.editor import diff as diffing
     settings, _ = settings_from(opts)
     if briefs:
         if sources or dir_a or dir_b:
@@ -523,7 +520,7 @@ def diff(sources: tuple[str, ...], dir_a: Path | None, dir_b: Path | None, brief
 @handle_errors
 def eval_cmd(evalfile: Path | None, articles_dir: Path | None, **opts: Any) -> None:
     """Run the current prompts over EVALFILE's articles (default evals/seeds.toml); exit 1 if any expectation fails."""
-    from .evaluate import format_outcomes, load_eval, run_eval
+    from briefgen.editor.evaluate import format_outcomes, load_eval, run_eval
 
     settings, _ = settings_from(opts)
     evalset = load_eval(evalfile or Path("evals/seeds.toml"), articles_dir)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .errors import ConfigError
+from briefgen.errors import ConfigError
 
 APP = "briefgen"
 

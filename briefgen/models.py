@@ -129,8 +129,10 @@ class Evidence(BaseModel):
     quote: str = ""
 
 
-# verified: the model's point, checked against its cited sentence; fallback: the cited sentence
-# itself (the paraphrase failed); extracted: a sentence code picked to top up a thin story.
+# verified: the model's point, checked against its cited sentence (or a neighbour); repaired: the
+# model's point, supported by another sentence of the article than the one it cited (the
+# citation was corrected by code); fallback: the cited sentence itself (the paraphrase failed);
+# extracted: a sentence code picked to top up a thin story; unverified: kept visibly unchecked.
 KeyPointStatus = Literal["generated", "verified", "repaired", "fallback", "extracted", "unverified"]
 
 
@@ -241,7 +243,12 @@ class GroundingStats(BaseModel):
 
     @property
     def verified_share(self) -> float:
-        return self.verified / self.generated if self.generated else 1.0
+        """Share of the model's own points whose text its source supports, as written
+        (before any fallback or drop); a repaired point only had its citation corrected."""
+        return (self.verified + self.repaired) / self.generated if self.generated else 1.0
+
+    def __add__(self, other: GroundingStats) -> GroundingStats:
+        return GroundingStats(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
 
 
 class BriefStats(BaseModel):

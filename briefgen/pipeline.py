@@ -16,16 +16,20 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import IO, Protocol
 
-from . import chunk as chunking
-from . import dedupe, ingest, rank, stories
-from .config import Settings
-from .errors import BriefgenError, ConfigError, InputError, LLMError, NoArticlesError
-from .ground import Grounder, unsupported_facts
-from .llm import Backend, LLMClient, resolve_backend
-from .models import Article, ArticleSummary, Brief, BriefStats, Failure
-from .prompts import Prompt, load_prompt
-from .store import Store
-from .summarize import summarize_article
+from briefgen.config import Settings
+from briefgen.dedupe import stories
+from briefgen.dedupe.cluster import cluster_articles
+from briefgen.dedupe.neardup import collapse_near_duplicates
+from briefgen.errors import BriefgenError, ConfigError, InputError, LLMError, NoArticlesError
+from briefgen.llm.client import Backend, LLMClient, resolve_backend
+from briefgen.llm.prompts import Prompt, load_prompt
+from briefgen.models import Article, ArticleSummary, Brief, BriefStats, Failure, GroundingStats
+from briefgen.notes import chunk as chunking
+from briefgen.notes.ground import ground_summary, unsupported_facts
+from briefgen.notes.summarize import summarize_article
+from briefgen.publish import rank
+from briefgen.sources import ingest
+from briefgen.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +67,8 @@ def open_client(
         endpoint = None
         if backend.kind == "embedded":
             # Imported here: the OpenAI-only install never needs them.
-            from . import local
-            from .server import LocalServer
+            from briefgen.llm import model as local
+            from briefgen.llm.server import LocalServer
 
             model_path = local.ensure_model(settings)
             backend = resolve_backend(settings, embedded_identity=local.model_identity(settings))
@@ -114,18 +118,20 @@ def _fail(failures: list[Failure], article: Article, reason: str) -> None:
 
 def summarize_all(
     articles: list[Article], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
-) -> tuple[dict[str, ArticleSummary], Grounder, dict[str, str]]:
+) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
     """Summarize and ground every article; a failed article goes to ``failures``."""
     prompt = load_task_prompt("summarize", settings)
     budget = chunk_budget(prompt, settings)
-    grounder = Grounder(keep_unverified=settings.unverified == "mark", min_points=min(3, settings.max_key_points))
+    stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
     progress.start("summarizing", len(articles))
     for article in articles:
         try:
             chunks = chunking.chunk_article(article, budget)
             summary = summarize_article(article, chunks, client, prompt, max_points=settings.points_per_article)
-            summaries[article.id] = grounder.ground_summary(summary, article)
+            grounded, counts = ground_summary(summary, article, keep_unverified=settings.unverified == "mark",
+                                              min_points=min(3, settings.max_key_points))
+            summaries[article.id], stats = grounded, stats + counts
         except (LLMError, ConfigError) as exc:
             _fail(failures, article, str(exc))
         except Exception as exc:  # noqa: BLE001
@@ -134,7 +140,7 @@ def summarize_all(
             log.exception("internal error while summarizing %s", article.source)
             _fail(failures, article, f"internal error ({type(exc).__name__}: {exc}); please report it")
         progress.advance(article.title[:60])
-    return summaries, grounder, {prompt.name: prompt.label}
+    return summaries, stats, {prompt.name: prompt.label}
 
 
 def build_brief(
@@ -161,7 +167,7 @@ def build_brief(
         if failures:
             raise NoArticlesError(", ".join(f.source for f in failures[:3]), "no article could be read: " + failures[0].reason)
         raise NoArticlesError(" ".join(sources) or "(no sources)", "no articles found")
-    unique = dedupe.collapse_near_duplicates(articles)
+    unique = collapse_near_duplicates(articles)
     timings: dict[str, float] = {}
     by_id = {a.id: a for a in unique}
 
@@ -173,23 +179,23 @@ def build_brief(
         # The client logs each call as it happens: a crash keeps what was already paid for.
         client.run_id = run_id
         calls_before = len(client.records)
-        summaries, grounder, prompt_versions = summarize_all(unique, client, settings, progress, failures)
+        summaries, grounding, prompt_versions = summarize_all(unique, client, settings, progress, failures)
         records = client.records[calls_before:]
         if not summaries:
             store.finish_run(run_id, {}, "failed")
             raise LLMError(f"no article could be summarized ({len(failures)} failed): {failures[-1].reason}")
 
         ordered = [s for a in unique if (s := summaries.get(a.id))]
-        groups = dedupe.cluster_articles(ordered, by_id)
+        groups = cluster_articles(ordered, by_id)
         built = [stories.build_story(group, summaries, by_id) for group in groups]
         for story in built:
             texts = [by_id[a].title + " " + by_id[a].body for a in summaries if a in {r.id for r in story.articles}]
             flags = unsupported_facts(story.headline + " " + story.summary, texts)
-            grounder.stats.flagged += bool(flags)
+            grounding.flagged += bool(flags)
             if flags:
                 log.info("story %s: not in its sources: %s", story.id, ", ".join(flags))
         if since_last:
-            from .history import rank_since_last
+            from briefgen.publish.history import rank_since_last
 
             published = store.published_members(before=brief_date or date.today())
             ranked = rank_since_last(built, published, max_stories=settings.max_stories,
@@ -213,7 +219,7 @@ def build_brief(
             backend=backend.kind,
             prompt_versions=prompt_versions,
             furniture_lines_removed=sum(a.furniture_removed for a in articles),
-            grounding=grounder.stats,
+            grounding=grounding,
             already_sent=sum(s.seen_before for s in ranked),
             updates=sum(s.update for s in ranked),
         )

@@ -21,8 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .errors import StateError
-from .models import Article, CallRecord, Story
+from briefgen.errors import StateError
+from briefgen.models import Article, CallRecord, Story
 
 log = logging.getLogger(__name__)
 

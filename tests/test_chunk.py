@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.chunk import chunk_article, count_tokens, number_sentences, split_sentences
+from briefgen.notes.chunk import chunk_article, count_tokens, number_sentences, split_sentences
 from briefgen.errors import ConfigError
-from briefgen.ingest import load_sources
+from briefgen.sources.ingest import load_sources
 from briefgen.models import Article
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.clean import clean_html, clean_text
+from briefgen.sources.clean import clean_html, clean_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "furniture"

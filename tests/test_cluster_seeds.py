@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from briefgen.features import text_names
-from briefgen.dedupe import cluster_articles
-from briefgen.ingest import load_sources
+from briefgen.text.names import text_names
+from briefgen.dedupe.cluster import cluster_articles
+from briefgen.sources.ingest import load_sources
 from briefgen.models import ArticleSummary
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "seeds_model" / "summaries_v2.json"
@@ -57,8 +57,9 @@ def test_text_names_skip_sentence_openers_titles_and_headings() -> None:
 
 def test_summary_lists_that_are_lists_are_split() -> None:
     from briefgen.models import Article
-    from briefgen.outputs import ArticleNotes
-    from briefgen.summarize import notes_to_summary, split_names
+    from briefgen.llm.outputs import ArticleNotes
+    from briefgen.notes.summarize import notes_to_summary
+    from briefgen.text.fixups import split_names
 
     assert split_names("Copenhagen, Paris", "places") == ["Copenhagen", "Paris"]
     assert split_names("Washington, DC", "places") == ["Washington, DC"]

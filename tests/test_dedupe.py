@@ -8,9 +8,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from briefgen.cluster import ClusterParams
-from briefgen.dedupe import cluster_articles, collapse_near_duplicates, near_duplicate_pairs
-from briefgen.features import explicit_dates, extract_features, infer_event_date, person_key
+from briefgen.dedupe.cluster import ClusterParams
+from briefgen.dedupe.cluster import cluster_articles
+from briefgen.dedupe.neardup import collapse_near_duplicates, near_duplicate_pairs
+from briefgen.dedupe.features import extract_features, infer_event_date
+from briefgen.text.figures import explicit_dates
+from briefgen.text.names import person_key
 from briefgen.models import Article, ArticleSummary, ContentKind
 from metrics import Labeled, bcubed, expand_copies, load_event_fixtures, pairwise
 

@@ -317,7 +317,7 @@ def test_config_errors_are_one_line(fake_llm: FakeOpenAI, tmp_path: Path) -> Non
 # ---- the run lock -----------------------------------------------------------------------
 def test_a_second_run_waits_for_nobody_it_exits(fake_llm: FakeOpenAI, smtp_server: Server, tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from briefgen.schedule import run_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from briefgen.publish.schedule import run_lock\n"
          "with run_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(30)",
          os.environ["BRIEFGEN_HOME"]], stdout=subprocess.PIPE, text=True)
     try:

@@ -13,7 +13,7 @@ from fakeserver import FakeOpenAI
 from scripted import notes_for
 
 from briefgen.cli import main
-from briefgen.diff import diff_briefs, format_report, match_stories, render_html
+from briefgen.editor.diff import diff_briefs, format_report, match_stories, render_html
 from briefgen.models import Brief, BriefStats, Evidence, KeyPoint, SourceRef, Story
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

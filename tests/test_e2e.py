@@ -16,9 +16,9 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from briefgen.clean import clean_text
-from briefgen.ground import normalize
-from briefgen.ingest import load_sources
+from briefgen.sources.clean import clean_text
+from briefgen.text.tokens import normalize
+from briefgen.sources.ingest import load_sources
 from briefgen.models import Brief
 
 pytestmark = pytest.mark.slow

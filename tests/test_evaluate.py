@@ -14,9 +14,9 @@ from fakeserver import FakeOpenAI
 from scripted import notes_for, notes_responder
 
 from briefgen.cli import main
-from briefgen.evaluate import EvalFileError, check_brief, load_eval
+from briefgen.editor.evaluate import EvalFileError, check_brief, load_eval
 from briefgen.models import Brief, BriefStats, GroundingStats, KeyPoint, SourceRef, Story
-from briefgen.prompts import load_prompt
+from briefgen.llm.prompts import load_prompt
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from briefgen.ground import Grounder, normalize, support, unsupported_facts
-from briefgen.models import Article, ArticleSummary, Evidence, KeyPoint
+from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
+from briefgen.notes.ground import ground_summary, support, unsupported_facts
+from briefgen.text.tokens import normalize
 
 BODY = (
     "Ukrainian President Volodymyr Zelensky met Danish Prime Minister Mette Frederiksen in Copenhagen on Wednesday.\n\n"
@@ -23,11 +24,13 @@ def point(text: str, *refs: int) -> KeyPoint:
     return KeyPoint(text=text, evidence=[Evidence(article_id=art.id, sentences=list(refs))])
 
 
-def ground(*points: KeyPoint, keep: bool = False) -> tuple[list[KeyPoint], Grounder]:
+def ground(*points: KeyPoint, keep: bool = False) -> tuple[list[KeyPoint], GroundingStats]:
     art = article()
     summary = ArticleSummary(article_id=art.id, headline="h", summary="s", key_points=list(points))
-    grounder = Grounder(keep_unverified=keep, min_points=0)
-    return grounder.ground_summary(summary, art).key_points, grounder
+    before = summary.model_dump()
+    out, stats = ground_summary(summary, art, keep_unverified=keep, min_points=0)
+    assert summary.model_dump() == before  # grounding returns new objects, never edits its input
+    return out.key_points, stats
 
 
 def test_normalize_only_whitespace_quotes_dashes_case() -> None:
@@ -39,7 +42,7 @@ def test_correct_citation_is_verified_with_verbatim_quote() -> None:
     [kp], g = ground(point("The State Department approved a $200 million deal for artillery.", 4))
     assert kp.verified and kp.status == "verified" and kp.evidence[0].sentences == [4]
     assert kp.evidence[0].quote.startswith("The State Department approved a $200 million deal")
-    assert g.stats.verified == 1 and g.stats.generated == 1
+    assert g.verified == 1 and g.generated == 1
 
 
 def test_off_by_one_citation_is_recited_to_the_supporting_sentence() -> None:
@@ -50,7 +53,7 @@ def test_off_by_one_citation_is_recited_to_the_supporting_sentence() -> None:
 def test_wrong_number_fails_support_and_falls_back_to_the_cited_sentence() -> None:
     [kp], g = ground(point("The State Department approved a $300 million deal for artillery systems.", 4))
     assert kp.status == "fallback" and kp.text == kp.evidence[0].quote
-    assert "$200 million" in kp.text and g.stats.verified == 0 and g.stats.fallback == 1
+    assert "$200 million" in kp.text and g.verified == 0 and g.fallback == 1
 
 
 def test_misquote_is_not_verified() -> None:
@@ -61,7 +64,7 @@ def test_misquote_is_not_verified() -> None:
 def test_unsupported_point_without_citation_is_dropped_or_marked() -> None:
     invented = point("Brazil announced a new football coach.")
     kept, g = ground(invented)
-    assert kept == [] and g.stats.dropped == 1
+    assert kept == [] and g.dropped == 1
     kept, g = ground(point("Brazil announced a new football coach."), keep=True)
     assert len(kept) == 1 and not kept[0].verified and kept[0].status == "unverified"
 
@@ -70,7 +73,7 @@ def test_fallback_that_repeats_an_existing_point_is_dropped() -> None:
     good = point("Zelensky said Ukraine needs legally binding security guarantees.", 2)
     bad = point("Zelensky said Ukraine needs 45 binding guarantees from Japan.", 2)
     kept, g = ground(good, bad)
-    assert [k.status for k in kept] == ["verified"] and g.stats.dropped == 1
+    assert [k.status for k in kept] == ["verified"] and g.dropped == 1
 
 
 def test_unsupported_numbers_and_names_are_flagged() -> None:
@@ -79,7 +82,7 @@ def test_unsupported_numbers_and_names_are_flagged() -> None:
 
 
 def test_tidy_drops_script_drift_and_cut_off_fragments() -> None:
-    from briefgen.summarize import _foreign_chars, tidy
+    from briefgen.text.fixups import foreign_chars as _foreign_chars, tidy
 
     foreign = _foreign_chars("Only Latin text here.")
     assert tidy("Washington can provide足够的 missiles", foreign) == "Washington can provide missiles."
@@ -89,7 +92,7 @@ def test_tidy_drops_script_drift_and_cut_off_fragments() -> None:
 
 
 def test_person_names_lose_titles_but_keep_short_names() -> None:
-    from briefgen.summarize import person_name
+    from briefgen.text.fixups import person_name
 
     assert person_name("Ukrainian President Volodymyr Zelensky") == "Volodymyr Zelensky"
     assert person_name("U. S. President Donald Trump") == "Donald Trump"
@@ -99,8 +102,8 @@ def test_person_names_lose_titles_but_keep_short_names() -> None:
 
 
 def test_event_date_needs_its_year_in_the_article() -> None:
-    from briefgen.outputs import ArticleNotes
-    from briefgen.summarize import notes_to_summary
+    from briefgen.llm.outputs import ArticleNotes
+    from briefgen.notes.summarize import notes_to_summary
 
     art = Article.create(source="a.txt", title="Talks on Thursday", body="Leaders meet on Thursday, September 4, in Paris.")
     notes = ArticleNotes(headline="h", summary="s.", points=[], date="2021-09-04")
@@ -117,17 +120,17 @@ def test_repeated_points_are_dropped_but_never_all() -> None:
     art = article()
     summary = ArticleSummary(article_id=art.id, headline="h", summary="Zelensky met Frederiksen in Copenhagen on Wednesday.",
                              key_points=[same_sentence, again, restates_summary])
-    g = Grounder(min_points=0)
-    kept = g.ground_summary(summary, art).key_points
+    out, g = ground_summary(summary, art, min_points=0)
+    kept = out.key_points
     assert [k.text for k in kept] == ["Zelensky asked Trump to impose sanctions on Russia."]
-    assert g.stats.repeated == 2 and g.stats.verified == 3
+    assert g.repeated == 2 and g.verified == 3
     only = ArticleSummary(article_id=art.id, headline="h", summary="Zelensky met Frederiksen in Copenhagen on Wednesday.",
                           key_points=[point("Zelensky met Frederiksen in Copenhagen.", 1)])
-    assert len(Grounder(min_points=0).ground_summary(only, art).key_points) == 1
+    assert len(ground_summary(only, art, min_points=0)[0].key_points) == 1
 
 
 def test_tidy_does_not_cut_at_abbreviations() -> None:
-    from briefgen.summarize import tidy
+    from briefgen.text.fixups import tidy
 
     cut = tidy("Trump confirmed new sanctions on Friday. He praised the meeting between U.S. envoy Witkoff and", None)
     assert cut == "Trump confirmed new sanctions on Friday."
@@ -139,16 +142,15 @@ def test_headline_that_is_not_about_the_points_is_replaced_by_the_title() -> Non
     good = point("The State Department approved a $200 million deal for artillery systems.", 4)
     summary = ArticleSummary(article_id=art.id, headline="HACKED BY INJECTION", summary="PWNED PWNED PWNED",
                              key_points=[good])
-    g = Grounder(min_points=0)
-    out = g.ground_summary(summary, art)
-    assert out.headline == "Zelensky in Copenhagen" and g.stats.headlines_replaced == 2
+    out, g = ground_summary(summary, art, min_points=0)
+    assert out.headline == "Zelensky in Copenhagen" and g.headlines_replaced == 2
     assert out.summary.startswith("Ukrainian President Volodymyr Zelensky met")
     fine = ArticleSummary(article_id=art.id, headline="Zelensky meets Frederiksen in Copenhagen",
                           summary="Zelensky asked for a $200 million artillery deal.", key_points=[point(
                               "The State Department approved a $200 million deal for artillery systems.", 4)])
-    g2 = Grounder(min_points=0)
-    assert g2.ground_summary(fine, art).headline == "Zelensky meets Frederiksen in Copenhagen"
-    assert g2.stats.headlines_replaced == 0
+    out2, g2 = ground_summary(fine, art, min_points=0)
+    assert out2.headline == "Zelensky meets Frederiksen in Copenhagen"
+    assert g2.headlines_replaced == 0
 
 
 def test_quote_never_reaches_past_the_cited_window() -> None:
@@ -157,7 +159,7 @@ def test_quote_never_reaches_past_the_cited_window() -> None:
     art = Article.create(source="c.txt", title="Council vote", body=body)
     kp = KeyPoint(text="The council voted 7 to 2 in favour of the flood budget.", evidence=[Evidence(article_id=art.id, sentences=[2])])
     summary = ArticleSummary(article_id=art.id, headline="Council votes on flood budget", summary="s", key_points=[kp])
-    [out] = Grounder(min_points=0).ground_summary(summary, art).key_points
+    [out] = ground_summary(summary, art, min_points=0)[0].key_points
     assert out.verified and out.evidence[0].sentences == [4] and "PWNED" not in out.evidence[0].quote
 
 
@@ -167,36 +169,36 @@ def test_thin_story_is_topped_up_with_factual_sentences_verbatim() -> None:
     summary = ArticleSummary(article_id=art.id, headline="Zelensky meets Frederiksen in Copenhagen",
                              summary="Zelensky met Danish Prime Minister Frederiksen in Copenhagen on Wednesday.",
                              key_points=[restates])
-    g = Grounder(min_points=3)
-    kept = g.ground_summary(summary, art).key_points
+    out, g = ground_summary(summary, art, min_points=3)
+    kept = out.key_points
     texts = [k.text for k in kept]
     # The restatement gives way; the figure and the quote come first, verbatim.
     assert texts[0] == "The State Department approved a $200 million deal for artillery systems."
     assert all(k.status == "extracted" and k.verified and k.evidence[0].quote == k.text for k in kept)
-    assert len(kept) == 2 and g.stats.extracted == 2  # sentences without figures or names are not news enough
+    assert len(kept) == 2 and g.extracted == 2  # sentences without figures or names are not news enough
     assert not any("Copenhagen on Wednesday" in t for t in texts)
 
 
 def test_people_are_full_names_and_never_titles_places_or_bylines() -> None:
-    from briefgen.summarize import clean_people
+    from briefgen.text.fixups import clean_people
 
     art = Article.create(source="a.txt", title="Talks in Copenhagen", byline="James Carter",
                          body="Danish Prime Minister Mette Frederiksen met Ukrainian President Volodymyr Zelenskyy "
                               "in Copenhagen. The war in Ukraine was discussed.")
     people = clean_people(["Frederiksen", "Ukrainian President", "Ukraine", "James Carter", "Zelenskyy", "NATO"],
-                          art, not_people=["NATO"])
+                          art.body, art.byline, not_people=["NATO"])
     assert people == ["Mette Frederiksen", "Volodymyr Zelenskyy"]
 
 
 def test_story_people_merge_spelling_variants_keeping_the_full_name() -> None:
-    from briefgen.stories import union_people
+    from briefgen.dedupe.stories import union_people
 
     assert union_people([["Zelensky", "Trump"], ["Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]]) == [
         "Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]
 
 
 def test_headlines_name_people_by_surname() -> None:
-    from briefgen.summarize import headline_style
+    from briefgen.text.fixups import headline_style
 
     assert headline_style("Ukrainian President Volodymyr Zelenskyy reaffirms Ukraine will not give up territory") == \
         "Zelenskyy reaffirms Ukraine will not give up territory"
@@ -207,7 +209,7 @@ def test_headlines_name_people_by_surname() -> None:
 
 
 def test_long_headlines_keep_their_main_clause() -> None:
-    from briefgen.summarize import shorten_headline
+    from briefgen.text.fixups import shorten_headline
 
     long = "Zelenskyy reaffirms Ukraine will not give up territory, calls for binding security guarantees"
     assert shorten_headline(long) == "Zelenskyy reaffirms Ukraine will not give up territory"

@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from briefgen.ingest import load_sources
+from briefgen.sources.ingest import load_sources
 from briefgen.models import ContentKind
 
 ARTICLE = (
@@ -163,7 +163,7 @@ def test_non_utf8_legacy_text_is_decoded_with_a_warning(tmp_path: Path, caplog) 
     text = ("Café Owners Protest Rent Rise\n\nThe owners of a café on the old square said on Monday that a "
             "naïve reading of the new lease – which doubles the rent – would close them by summer.\n")
     p = write(tmp_path / "legacy.txt", text.encode("cp1252"))
-    with caplog.at_level(logging.WARNING, logger="briefgen.ingest"):
+    with caplog.at_level(logging.WARNING, logger="briefgen.sources.ingest"):
         arts, fails = load_sources([str(p)])
     assert fails == []
     assert arts[0].title == "Café Owners Protest Rent Rise" and "naïve reading" in arts[0].body

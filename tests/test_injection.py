@@ -14,7 +14,7 @@ from scripted import notes_responder, user_text
 
 from briefgen.config import load_settings
 from briefgen.pipeline import build_brief
-from briefgen.render import render
+from briefgen.publish.render import render
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 INJECTION = Path(__file__).resolve().parent / "fixtures" / "injection" / "council_budget.txt"

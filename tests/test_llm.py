@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from briefgen.config import Settings, load_settings
 from briefgen.errors import CapabilityError, LLMError, LLMOutputError
-from briefgen.llm import (
+from briefgen.llm.client import (
     DEFAULT_EMBEDDED_MODEL,
     DEFAULT_OPENAI_MODEL,
     Backend,
@@ -21,7 +21,7 @@ from briefgen.llm import (
     response_format_for,
     schema_for,
 )
-from briefgen.schemas import ResponseMode
+from briefgen.llm.schemas import ResponseMode
 from briefgen.store import Store
 from fakeserver import FakeOpenAI, Reply, bad_request, fake_llm, format_rejected, rate_limited  # noqa: F401
 

@@ -1,4 +1,4 @@
-"""Tests for briefgen.local: assembly and verification of the GGUF, and its stamps.
+"""Tests for briefgen.llm.model: assembly and verification of the GGUF, and its stamps.
 
 Fast tests use small fake parts; the test marked ``slow`` verifies the real embedded model.
 The server that runs the model is tested in test_server.py.
@@ -14,7 +14,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from briefgen import local
+from briefgen.llm import model as local
 from briefgen.config import Settings
 from briefgen.errors import ModelError
 

@@ -9,12 +9,12 @@ import pytest
 from fakeserver import FakeOpenAI, Reply
 from scripted import notes_for, notes_responder, user_text
 
-from briefgen.clean import clean_text
+from briefgen.sources.clean import clean_text
 from briefgen.config import load_settings
 from briefgen.errors import InputError
 from briefgen.models import Brief
 from briefgen.pipeline import build_brief
-from briefgen.render import render
+from briefgen.publish.render import render
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -123,16 +123,16 @@ def test_unreadable_only_source_raises_input_error_naming_it(fake_llm: FakeOpenA
 
 
 def test_a_bug_met_by_one_article_is_a_failure_not_a_traceback(fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefgen.ground import Grounder
+    import briefgen.pipeline as pipeline
 
-    real = Grounder.ground_summary
+    real = pipeline.ground_summary
 
-    def faulty(self, summary, article):  # fault injection: one article hits a bug
+    def faulty(summary, article, **kwargs):  # fault injection: one article hits a bug
         if "backstop" in article.body:
             raise IndexError("list index out of range")
-        return real(self, summary, article)
+        return real(summary, article, **kwargs)
 
-    monkeypatch.setattr(Grounder, "ground_summary", faulty)
+    monkeypatch.setattr(pipeline, "ground_summary", faulty)
     fake_llm.responder = notes_responder
     brief = build_brief([str(SEEDS)], settings_for(fake_llm))
     assert [Path(f.source).name for f in brief.failures] == ["000_57f1031dc5b4a3a3.txt"]

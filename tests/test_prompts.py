@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from briefgen.errors import PromptError
-from briefgen.outputs import SCHEMAS
-from briefgen.prompts import check_prompt_source, load_prompt, prompt_names
+from briefgen.llm.outputs import SCHEMAS
+from briefgen.llm.prompts import check_prompt_source, load_prompt, prompt_names
 
 HEADER = '''{#
 name = "t"

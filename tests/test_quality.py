@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from briefgen.cli import main
 from briefgen.models import Brief, Claim, Disagreement, Evidence, GroundingStats, KeyPoint, SourceRef, Story
-from briefgen.quality import quality_report
+from briefgen.editor.check import quality_report
 
 
 def brief() -> Brief:

@@ -1,11 +1,11 @@
-"""Tests for briefgen.rank: order, shown flags, importance, sections."""
+"""Tests for briefgen.publish.rank: order, shown flags, importance, sections."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
 from briefgen.models import Brief, Evidence, KeyPoint, SourceRef, Story
-from briefgen.rank import make_sections, normalize_topic, rank_brief, rank_stories
+from briefgen.publish.rank import make_sections, normalize_topic, rank_brief, rank_stories
 
 T0 = datetime(2025, 9, 3, 8, 0, tzinfo=timezone.utc)
 

@@ -1,4 +1,4 @@
-"""Tests for briefgen.render: content in every format, citations, escaping, templates, layout."""
+"""Tests for briefgen.publish.render: content in every format, citations, escaping, templates, layout."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from briefgen.models import (
     SourceRef,
     Story,
 )
-from briefgen.render import FORMATS, render, safe_url
+from briefgen.publish.render import FORMATS, render, safe_url
 
 try:  # tests/ is a rootdir on sys.path today; keep working if it becomes a package
     import browser
@@ -406,7 +406,7 @@ def test_fallback_point_is_not_repeated_as_its_own_evidence_and_quotes_are_not_d
     from datetime import date, datetime, timezone
 
     from briefgen.models import Brief, Evidence, KeyPoint, SourceRef, Story
-    from briefgen.render import render
+    from briefgen.publish.render import render
 
     ref = SourceRef(id="a", outlet="A", title="t", source="a.txt")
     sentence = "“We need Patriots,” he noted."

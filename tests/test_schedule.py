@@ -23,7 +23,7 @@ from test_deliver import write_config
 
 from briefgen.cli import main
 from briefgen.errors import DeliveryError
-from briefgen.schedule import MARKER, cron_line, run_lock
+from briefgen.publish.schedule import MARKER, cron_line, run_lock
 
 UTC = (ZoneInfo("UTC"), "UTC")
 NOVEMBER = date(2026, 11, 26)

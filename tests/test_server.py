@@ -1,4 +1,4 @@
-"""Tests for briefgen.server: the llama-cpp-python server's lifecycle.
+"""Tests for briefgen.llm.server: the llama-cpp-python server's lifecycle.
 
 Fast tests use a tiny stand-in server (a stdlib HTTP server that answers /v1/models); tests
 marked ``slow`` run the real embedded model and share one server.
@@ -22,7 +22,7 @@ import platformdirs
 import pytest
 from pydantic import BaseModel, Field
 
-from briefgen import server as srv
+from briefgen.llm import server as srv
 from briefgen.config import Settings
 from briefgen.errors import ModelError
 
@@ -163,7 +163,7 @@ PARENT_SCRIPT = textwrap.dedent(
     import sys, time
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from briefgen import server as srv
+    from briefgen.llm import server as srv
     from briefgen.config import Settings
     settings = Settings(home={home!r}, model_dir={cache!r})
     if {fake!r}:

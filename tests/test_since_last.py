@@ -19,7 +19,7 @@ from smtpserver import Server, smtp_server  # noqa: F401
 from test_deliver import write_config
 
 from briefgen.cli import main
-from briefgen.history import mark_since_last
+from briefgen.publish.history import mark_since_last
 from briefgen.models import Brief, SourceRef, Story
 from briefgen.store import Store
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from briefgen.dedupe import collapse_near_duplicates
+from briefgen.dedupe.neardup import collapse_near_duplicates
 from briefgen.models import Article, ArticleSummary, Evidence, KeyPoint, Story
-from briefgen.stories import build_story, compare_points, independent_outlets, merge_key_points, pick_lead, union_names
+from briefgen.dedupe.stories import build_story, compare_points, independent_outlets, merge_key_points, pick_lead, union_names
 from metrics import load_event_fixtures
 
 

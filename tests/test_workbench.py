@@ -12,7 +12,7 @@ from fakeserver import FakeOpenAI
 from scripted import notes_responder
 
 from briefgen.cli import main
-from briefgen.prompts import load_prompt
+from briefgen.llm.prompts import load_prompt
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_000 = SEEDS / "000_57f1031dc5b4a3a3.txt"
@@ -167,8 +167,8 @@ def test_render_text_has_token_counts_per_message_and_the_backend_mode(fake_llm:
 
 
 def test_render_for_the_embedded_backend_starts_no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefgen import local, server
-
+    from briefgen.llm import model as local
+    from briefgen.llm import server
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("the embedded model was touched")
 

@@ -1,0 +1,460 @@
+"""The LLM layer: one OpenAI-protocol client for OpenAI, compatible servers and the embedded model.
+
+How a call is retried, from the wire up:
+
+1. The SDK (``max_retries``) retries connection errors, 408/409/429/5xx with backoff and
+   honours ``Retry-After``. A response_format rejection is marked ``x-should-retry: false``
+   on its way in (llama-cpp-python answers it with HTTP 500), so it is never retried.
+2. Rate limits still failing after the SDK: tenacity waits (honouring ``Retry-After``,
+   bounded) and tries again, a couple of times.
+3. A reply that fails validation gets at most one repair attempt (the validation error is
+   sent back briefly); a reply cut off by ``max_tokens`` gets one retry with a larger budget.
+   Half an object is never accepted.
+4. 400/401/403/404/422 are never retried.
+
+Every HTTP attempt is recorded in ``LLMClient.records`` (and the store's call log), failed
+ones included, with tokens, latency and outcome (ok | cached | invalid | length | error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
+
+import openai
+from pydantic import BaseModel, ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_exception_type, stop_after_attempt, wait_none
+
+from briefgen.config import Settings
+from briefgen.errors import CapabilityError, LLMError, LLMOutputError
+from briefgen.models import CallRecord
+from briefgen.llm.schemas import ResponseMode, describe_schema, response_format_for, schema_for
+
+if TYPE_CHECKING:
+    from briefgen.store import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+BackendKind = Literal["openai", "server", "embedded"]
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_EMBEDDED_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+# sha256 of the official qwen2.5-coder-1.5b-instruct-q4_k_m.gguf (SPEC): the embedded cache identity.
+DEFAULT_EMBEDDED_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+# Servers often serve one model and ignore the name; vLLM and Ollama need the real one.
+SERVER_DEFAULT_MODEL = "default"
+
+REPAIR_ATTEMPTS = 1  # at most one repair call for a reply that fails validation
+LENGTH_RETRIES = 1  # at most one retry with a larger max_tokens for a cut-off reply
+LENGTH_GROWTH = 2  # ...which doubles the budget, up to the cap below
+RATE_LIMIT_WAITS = 2  # tenacity's extra tries once the SDK has given up on a 429
+RATE_LIMIT_MAX_WAIT_S = 60.0
+NEVER_RETRY = frozenset({400, 401, 403, 404, 422})
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What one kind of backend can do; the only place such knowledge lives."""
+
+    response_mode: ResponseMode
+    reports_usage: bool
+    max_tokens_param: str  # OpenAI deprecates max_tokens; local servers only know max_tokens
+
+
+CAPABILITIES: dict[BackendKind, Capability] = {
+    "openai": Capability("json_schema_strict", True, "max_completion_tokens"),
+    # Non-strict json_schema is what Ollama, vLLM, LM Studio and llama-server accept.
+    "server": Capability("json_schema", True, "max_tokens"),
+    # llama-cpp-python's server rejects json_schema (HTTP 500) but builds a grammar from this.
+    "embedded": Capability("json_object_schema", True, "max_tokens"),
+}
+
+# Modes whose request does not make the server enforce the schema: describe it in the prompt.
+PROMPT_SCHEMA_MODES: frozenset[ResponseMode] = frozenset({"json_schema", "json_object"})
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Which endpoint and model a client talks to, and how it asks for structured output."""
+
+    kind: BackendKind
+    model: str
+    base_url: str | None  # None for embedded until its server starts
+    api_key: str | None
+    response_mode: ResponseMode
+    identity: str  # cache identity: base URL + model, or the model file's sha256; never a port
+    reports_usage: bool = True
+    context_tokens: int = 4096
+
+
+def _file_identity(path: Path) -> str:
+    """Cheap stand-in for a GGUF's sha256 when the caller has not verified one."""
+    try:
+        st = path.stat()
+        return f"file:{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        return f"file:{path}"
+
+
+def resolve_backend(settings: Settings, *, embedded_identity: str | None = None) -> Backend:
+    """Pick the backend: base URL > API key (OpenAI) > embedded model; response format from the table."""
+    kind: BackendKind
+    if settings.base_url:
+        kind = "server"
+        base_url: str | None = settings.base_url.rstrip("/")
+        model = settings.model or SERVER_DEFAULT_MODEL
+        identity = f"server:{base_url}:{model}"
+    elif settings.api_key_value():
+        kind = "openai"
+        base_url = OPENAI_BASE_URL
+        model = settings.model or DEFAULT_OPENAI_MODEL
+        identity = f"openai:{model}"
+    else:
+        kind = "embedded"
+        base_url = None
+        if settings.local_model:
+            model = settings.model or Path(settings.local_model).stem
+            identity = f"embedded:{embedded_identity or _file_identity(Path(settings.local_model))}"
+        else:
+            model = settings.model or DEFAULT_EMBEDDED_MODEL
+            identity = f"embedded:sha256:{embedded_identity or DEFAULT_EMBEDDED_SHA256}"
+    cap = CAPABILITIES[kind]
+    mode: ResponseMode = cap.response_mode if settings.response_format == "auto" else settings.response_format
+    return Backend(
+        kind=kind,
+        model=model,
+        base_url=base_url,
+        api_key=settings.api_key_value(),
+        response_mode=mode,
+        identity=identity,
+        reports_usage=cap.reports_usage,
+        context_tokens=settings.context_tokens,
+    )
+
+
+def cache_key(backend: Backend, messages: list[dict[str, str]], response_format: dict[str, Any],
+              temperature: float, max_tokens: int, prompt_hash: str) -> str:
+    """sha256 over everything that determines a reply (never the embedded server's port)."""
+    payload = {
+        "identity": backend.identity,
+        "messages": messages,
+        "response_format": response_format,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "prompt_hash": prompt_hash,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+_CAPABILITY_HINT = re.compile(r"response_format|json_schema|'text' or 'json_object'", re.IGNORECASE)
+
+
+def is_capability_rejection(status: int, text: str) -> bool:
+    """A server refusing the response_format it was sent (llama-cpp-python says so with HTTP 500)."""
+    return status in (400, 422, 500, 501) and bool(_CAPABILITY_HINT.search(text))
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    msg = body.get("message") if isinstance(body, dict) else None
+    text = str(msg or body or exc.message)
+    return " ".join(text.split())[:300]
+
+
+def _estimate_tokens(text: str) -> int:
+    # ~4 characters a token: only used when a server does not report usage.
+    return (len(text) + 3) // 4
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+def _strip_fences(content: str) -> str:
+    # json_object mode without a grammar: small models like to wrap the object in a code fence.
+    text = content.strip()
+    m = _FENCE.match(text)
+    return m.group(1) if m else text
+
+
+def _summarize_validation(exc: ValidationError) -> tuple[str, str]:
+    """(kind of failure, brief error text) for messages and the repair prompt."""
+    errors = exc.errors()
+    if errors and errors[0]["type"] == "json_invalid":
+        return "was not valid JSON", str(errors[0].get("ctx", {}).get("error") or errors[0]["msg"])[:200]
+    parts = []
+    for err in errors[:4]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{loc}: {err['msg']}")
+    more = f" (+{len(errors) - 4} more)" if len(errors) > 4 else ""
+    return "did not match the schema", "; ".join(parts) + more
+
+
+class _BadReply(Exception):
+    """A reply we will not accept; ``retryable`` says whether the budget allows another go."""
+
+    def __init__(self, what: str, detail: str, retryable: bool) -> None:
+        super().__init__(detail)
+        self.what = what
+        self.detail = detail
+        self.retryable = retryable
+
+
+def _wait_rate_limit(state: RetryCallState) -> float:
+    """Honour Retry-After on a 429 (bounded); otherwise back off exponentially."""
+    exc = state.outcome.exception() if state.outcome else None
+    header = None
+    if isinstance(exc, openai.APIStatusError):
+        header = exc.response.headers.get("retry-after-ms")
+        if header is not None:
+            try:
+                return min(max(float(header) / 1000, 0.0), RATE_LIMIT_MAX_WAIT_S)
+            except ValueError:
+                pass
+        header = exc.response.headers.get("retry-after")
+    try:
+        return min(max(float(header), 0.0), RATE_LIMIT_MAX_WAIT_S) if header is not None else min(2.0 ** state.attempt_number, RATE_LIMIT_MAX_WAIT_S)
+    except ValueError:
+        return min(2.0 ** state.attempt_number, RATE_LIMIT_MAX_WAIT_S)
+
+
+class LLMClient:
+    """Structured calls with cache, validation, bounded repair and a record of every attempt."""
+
+    def __init__(self, backend: Backend, settings: Settings, store: Store | None = None,
+                 endpoint: Callable[[], str] | None = None, *, run_id: int | None = None) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.store = store
+        self.run_id = run_id
+        self.records: list[CallRecord] = []
+        self._endpoint = endpoint
+        self._sdk: openai.OpenAI | None = None
+        self._http: Any = None
+        self._lock = threading.Lock()
+        self._tls = threading.local()  # per-thread context of the call in flight (for HTTP hooks)
+
+    # ---- plumbing -----------------------------------------------------------------------
+    def _client(self) -> openai.OpenAI:
+        with self._lock:
+            if self._sdk is None:
+                # The embedded server starts here, on the first cache miss, never before.
+                base_url = self._endpoint() if self._endpoint is not None else self.backend.base_url
+                if not base_url:
+                    raise LLMError(f"no endpoint for the {self.backend.kind} backend (its server was not started)")
+                self._http = openai.DefaultHttpxClient(
+                    event_hooks={"request": [self._on_request], "response": [self._on_response]}
+                )
+                self._sdk = openai.OpenAI(
+                    base_url=base_url,
+                    api_key=self.backend.api_key or "sk-no-key",
+                    max_retries=self.settings.max_retries,
+                    timeout=self.settings.timeout_s,
+                    http_client=self._http,
+                )
+            return self._sdk
+
+    def _on_request(self, request: Any) -> None:
+        self._tls.started = time.perf_counter()
+        self._tls.http_attempts = getattr(self._tls, "http_attempts", 0) + 1
+
+    def _on_response(self, response: Any) -> None:
+        """Record failed HTTP attempts (the SDK retries them out of our sight) and stop capability retries."""
+        if response.status_code < 400:
+            return
+        response.read()
+        text = response.text
+        if is_capability_rejection(response.status_code, text):
+            response.headers["x-should-retry"] = "false"
+        ctx = getattr(self._tls, "ctx", None)
+        if ctx is not None:
+            started = getattr(self._tls, "started", time.perf_counter())
+            self._record(CallRecord(task=ctx[0], model=self.backend.model, article_id=ctx[1],
+                                    latency_s=time.perf_counter() - started, outcome="error"))
+
+    def _record(self, record: CallRecord) -> None:
+        with self._lock:
+            self.records.append(record)
+        # Logged as it happens (a crash keeps what was paid for) once the caller has opened a run.
+        if self.store is not None and self.run_id is not None:
+            try:
+                self.store.log_call(self.run_id, record)
+            except Exception:  # the call log must never sink a paid-for reply
+                log.warning("could not log an LLM call to the state file", exc_info=True)
+
+    def close(self) -> None:
+        """Close the HTTP client (the embedded server's lifecycle belongs to its owner)."""
+        with self._lock:
+            if self._sdk is not None:
+                self._sdk.close()
+                self._sdk = None
+
+    def __enter__(self) -> LLMClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- one request --------------------------------------------------------------------
+    def _send(self, where: str, task: str, article_id: str | None, messages: list[dict[str, str]],
+              response_format: dict[str, Any], temperature: float, max_tokens: int) -> tuple[Any, float]:
+        """One completion through the SDK, with tenacity's bounded rate-limit waits; errors translated."""
+        params: dict[str, Any] = {
+            "model": self.backend.model,
+            "messages": messages,
+            "response_format": response_format,
+            "temperature": temperature,
+            CAPABILITIES[self.backend.kind].max_tokens_param: max_tokens,
+        }
+        retrying = Retrying(
+            retry=retry_if_exception_type(openai.RateLimitError),
+            wait=_wait_rate_limit,
+            stop=stop_after_attempt(1 + RATE_LIMIT_WAITS),
+            reraise=True,
+            before_sleep=lambda s: log.info("%s: rate limited, waiting %.1fs", where, s.upcoming_sleep),
+        )
+        self._tls.http_attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    completion = self._client().chat.completions.create(**params)
+                    started = getattr(self._tls, "started", time.perf_counter())
+                    return completion, time.perf_counter() - started
+        except openai.APIStatusError as exc:
+            tries = max(1, self._tls.http_attempts)
+            msg = _server_message(exc)
+            if is_capability_rejection(exc.status_code, msg):
+                raise CapabilityError(
+                    f"{self.backend.kind} backend rejected response_format {response_format.get('type')!r} "
+                    f"for {where} (set response_format to another mode): HTTP {exc.status_code} {msg}",
+                    attempts=tries, task=task,
+                ) from exc
+            if isinstance(exc, openai.RateLimitError):
+                raise LLMError(f"LLM call for {where} still rate limited after {tries} attempts: {msg}",
+                               attempts=tries, task=task) from exc
+            raise LLMError(f"LLM call for {where} failed: HTTP {exc.status_code} {msg}", attempts=tries, task=task) from exc
+        except openai.APITimeoutError as exc:
+            tries = max(1, self._tls.http_attempts)
+            self._record(CallRecord(task=task, model=self.backend.model, outcome="error",
+                                    latency_s=self.settings.timeout_s, article_id=article_id))
+            raise LLMError(f"LLM call for {where} timed out after {self.settings.timeout_s:g}s", attempts=tries, task=task) from exc
+        except openai.APIConnectionError as exc:
+            tries = max(1, self._tls.http_attempts)
+            self._record(CallRecord(task=task, model=self.backend.model, outcome="error", article_id=article_id))
+            raise LLMError(f"LLM call for {where}: cannot reach {self._sdk.base_url if self._sdk else '?'}: {exc}",
+                           attempts=tries, task=task) from exc
+        raise AssertionError("unreachable")  # pragma: no cover - Retrying either returns or raises
+
+    # ---- the public call ----------------------------------------------------------------
+    def _messages_for(self, messages: list[dict[str, str]], schema: type[BaseModel]) -> list[dict[str, str]]:
+        if self.backend.response_mode not in PROMPT_SCHEMA_MODES:
+            return [dict(m) for m in messages]
+        # The schema goes into the system message: a fixed prefix the server's prompt cache reuses.
+        note = f"Reply with one JSON object only, matching this JSON Schema:\n{describe_schema(schema)}"
+        out = [dict(m) for m in messages]
+        if out and out[0].get("role") == "system":
+            out[0]["content"] = f"{out[0]['content']}\n\n{note}"
+        else:
+            out.insert(0, {"role": "system", "content": note})
+        return out
+
+    def structured(self, *, task: str, messages: list[dict[str, str]], schema: type[T],
+                   temperature: float | None = None, max_tokens: int | None = None,
+                   prompt_hash: str = "", article_id: str | None = None) -> T:
+        """Ask for one ``schema`` object; cached, validated, repaired at most once; raises LLMError subclasses."""
+        mode = self.backend.response_mode
+        # The caller's (the prompt's) temperature, else the configured override, else deterministic.
+        temp = temperature if temperature is not None else (self.settings.temperature or 0.0)
+        budget = max_tokens or self.settings.max_output_tokens
+        sent = self._messages_for(messages, schema)
+        response_format = response_format_for(schema, mode)
+        key = cache_key(self.backend, sent, response_format, temp, budget, prompt_hash)
+        where = f"{task} (article {article_id[:8]}…)" if article_id else task
+        model = self.backend.model
+
+        if self.store is not None and self.settings.cache:
+            cached = self.store.cache_get(key)
+            if cached is not None:
+                try:
+                    value = schema.model_validate_json(cached)
+                except ValidationError:
+                    log.warning("%s: cached reply no longer validates; asking again", where)
+                else:
+                    self._record(CallRecord(task=task, model=model, outcome="cached", cached=True, article_id=article_id))
+                    return value
+
+        cap = max(budget, min(budget * LENGTH_GROWTH ** LENGTH_RETRIES, self.backend.context_tokens // 2))
+        state = {"max_tokens": budget, "repairs": REPAIR_ATTEMPTS, "length_retries": LENGTH_RETRIES}
+        convo = list(sent)
+        self._tls.ctx = (task, article_id)
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, _BadReply) and e.retryable),
+            stop=stop_after_attempt(1 + REPAIR_ATTEMPTS + LENGTH_RETRIES),
+            wait=wait_none(),
+            reraise=True,
+        )
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    completion, latency = self._send(where, task, article_id, convo, response_format, temp, state["max_tokens"])
+                    choice = completion.choices[0] if completion.choices else None
+                    content = (choice.message.content if choice else None) or ""
+                    finish = choice.finish_reason if choice else None
+                    usage = completion.usage
+                    p_tok = usage.prompt_tokens if usage else _estimate_tokens(json.dumps(convo))
+                    c_tok = usage.completion_tokens if usage else _estimate_tokens(content)
+                    rec = CallRecord(task=task, model=model, prompt_tokens=p_tok, completion_tokens=c_tok,
+                                     latency_s=latency, article_id=article_id)
+                    if finish == "length":
+                        self._record(replace_outcome(rec, "length"))
+                        grow = state["length_retries"] > 0 and state["max_tokens"] < cap
+                        if grow:
+                            state["length_retries"] -= 1
+                            state["max_tokens"] = min(cap, state["max_tokens"] * LENGTH_GROWTH)
+                        raise _BadReply("was cut off at max_tokens", f"no complete object within {state['max_tokens']} tokens", grow)
+                    try:
+                        value = schema.model_validate_json(_strip_fences(content))
+                    except ValidationError as exc:
+                        self._record(replace_outcome(rec, "invalid"))
+                        what, detail = _summarize_validation(exc)
+                        repair = state["repairs"] > 0
+                        if repair:
+                            state["repairs"] -= 1
+                            convo = convo + [
+                                {"role": "assistant", "content": content[:2000]},
+                                {"role": "user", "content": f"That reply {what}: {detail}. "
+                                                            "Reply again with only the corrected JSON object."},
+                            ]
+                        raise _BadReply(what, detail, repair) from None
+                    self._record(rec)
+        except _BadReply as exc:
+            raise LLMOutputError(f"LLM reply for {where} {exc.what} after {attempts} attempts: {exc.detail}",
+                                 attempts=attempts, task=task) from None
+        finally:
+            self._tls.ctx = None
+
+        if self.store is not None:
+            self.store.cache_put(key, task=task, model=model, response=value.model_dump_json(),
+                                 prompt_tokens=rec.prompt_tokens, completion_tokens=rec.completion_tokens)
+        return value
+
+
+def replace_outcome(record: CallRecord, outcome: str) -> CallRecord:
+    """A copy of ``record`` with another outcome."""
+    return record.model_copy(update={"outcome": outcome})
+
+
+__all__ = [
+    "Backend", "CAPABILITIES", "Capability", "LLMClient", "ResponseMode", "cache_key", "is_capability_rejection",
+    "resolve_backend", "response_format_for", "schema_for",
+]

@@ -1,0 +1,245 @@
+"""Ground: every key point is checked by code against the cleaned text of its article.
+
+The model cites sentence numbers (cheap and exact). Small models cite the right
+neighbourhood but are often off by one, and sometimes attach a claim to the wrong person, so
+a number alone proves nothing: a point is *supported* when its names, numbers and content
+words are found in the cited sentence or its neighbours, and any words it puts in quotation
+marks appear verbatim. The evidence quote is then the supporting sentence, verbatim.
+
+A point that fails falls back to its cited sentence itself (shown as a quote: grounded, no
+extra call); a point with nothing to fall back on is dropped, or kept visibly unverified
+when the editor asks for it. Numbers and names in headlines and summaries that no cited
+source contains are flagged. Stats count points as generated, verified as generated,
+fallback, dropped, so the verified share is measured before any fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
+from briefgen.notes.chunk import number_sentences
+from briefgen.text.addressed import addressed_to_model
+from briefgen.text.figures import bare_numbers
+from briefgen.text.names import proper_names
+from briefgen.text.sentences import lede
+from briefgen.text.tokens import ascii_quotes, content_terms, covers, fold, normalize
+
+log = logging.getLogger(__name__)
+
+_QUOTED = re.compile(r'"([^"]{12,})"')
+
+# Share of a text's content terms already said by an earlier point (or the summary) above
+# which it is a repeat.
+REPEAT_COVERAGE = 0.75
+# Share of a headline's content terms the article's title, opening and points must hold.
+HEADLINE_COVERAGE = 0.34
+
+
+def _names(text: str) -> set[str]:
+    return proper_names(text, headings=True)
+
+
+@dataclass
+class Support:
+    coverage: float
+    numbers_ok: bool
+    names_ok: bool
+    quotes_ok: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok
+
+
+def support(point: str, evidence_text: str) -> Support:
+    """How well ``evidence_text`` supports ``point``: shared content words, numbers, names, quotes."""
+    terms = content_terms(point)
+    have = content_terms(evidence_text)
+    coverage = len(terms & have) / len(terms) if terms else 0.0
+    norm_evidence = normalize(evidence_text)
+    folded_evidence = fold(norm_evidence)
+    numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text)
+    names = _names(point)
+    names_ok = all(name in folded_evidence for name in names)
+    quotes_ok = all(normalize(q) in norm_evidence for q in _QUOTED.findall(ascii_quotes(point)))
+    return Support(coverage, numbers_ok, names_ok, quotes_ok)
+
+
+def unsupported_facts(text: str, sources: list[str]) -> list[str]:
+    """Numbers and proper names in ``text`` that appear in none of the source texts."""
+    corpus = fold(normalize(" ".join(sources)))
+    corpus_numbers = bare_numbers(" ".join(sources))
+    flags = [n for n in sorted(bare_numbers(text)) if n not in corpus_numbers]
+    flags += [name for name in sorted(_names(text)) if name not in corpus]
+    return flags
+
+
+def _newsworthiness(text: str, n: int) -> float:
+    """How much concrete news a sentence carries: figures, names, quotes; earlier is better."""
+    plain = ascii_quotes(text)
+    score = 2.5 * len(bare_numbers(plain)) + len(_names(plain)) + (1.5 if '"' in plain else 0.0)
+    return score - 0.05 * n
+
+def ground_summary(
+    summary: ArticleSummary, article: Article, *, keep_unverified: bool = False, min_points: int = 3
+) -> tuple[ArticleSummary, GroundingStats]:
+    """Verify, re-cite, fall back or drop each key point of one article's summary.
+
+    Returns a new summary and the counts of what happened; ``summary`` is not changed.
+    Sentences addressed to a model or to the brief are never evidence, a fallback or an
+    extracted point (:mod:`briefgen.text.addressed`).
+    """
+    stats = GroundingStats()
+    sentences = {s.n: s.text for s in number_sentences(article) if not addressed_to_model(s.text)}
+    kept: list[KeyPoint] = []
+    used: set[int] = set()
+    for point in summary.key_points:
+        stats.generated += 1
+        result = None if addressed_to_model(point.text) else _ground_point(point, article, sentences)
+        if result is None:
+            stats.dropped += 1
+            if keep_unverified:
+                kept.append(point.model_copy(update={"verified": False, "status": "unverified"}))
+                stats.unverified_shown += 1
+            continue
+        refs = set(result.evidence[0].sentences)
+        if result.status == "fallback" and refs & used:
+            stats.dropped += 1  # its cited sentence already backs another point: it would repeat it
+            continue
+        if result.status == "fallback":
+            stats.fallback += 1
+        elif result.status == "repaired":
+            stats.repaired += 1
+        else:
+            stats.verified += 1
+        used |= refs
+        kept.append(result)
+    points, stats.repeated = _drop_repeats(kept, summary.summary)
+    headline, text, stats.headlines_replaced = _check_headline(summary, points, article, sentences)
+    points, stats.extracted = _top_up(points, text, article, sentences, min_points)
+    source_text = [article.title + " " + article.body]
+    flagged = [p.model_copy(update={"flags": unsupported_facts(p.text, source_text)}) for p in points]
+    stats.flagged = sum(bool(p.flags) for p in flagged)
+    return summary.model_copy(update={"headline": headline, "summary": text, "key_points": flagged}), stats
+
+
+def _check_headline(summary: ArticleSummary, points: list[KeyPoint], article: Article,
+                    sentences: dict[int, str]) -> tuple[str, str, int]:
+    """The headline and summary must be about what the key points and title say.
+
+    Words of an article can be anywhere in it, including in text that tries to steer the
+    model ("set the headline to …"), so being *in the article* proves nothing for a
+    headline; agreeing with the verified points and the source's own title does. One that
+    does not is replaced by the source's title (or the lede, for the summary).
+    """
+    headline, text, replaced = summary.headline, summary.summary, 0
+    opening = " ".join(list(sentences.values())[:2])
+    basis = [content_terms(" ".join([article.title, opening, *(kp.text for kp in points if kp.verified)]))]
+    if not covers(headline, basis, HEADLINE_COVERAGE):
+        log.warning("%s: headline %r is not about the article's points; using its title", article.source, headline)
+        headline, replaced = article.title, replaced + 1
+    basis[0] |= content_terms(headline)
+    if text and not covers(text, basis, HEADLINE_COVERAGE):
+        log.warning("%s: summary is not about the article's points; using its lede", article.source)
+        text, replaced = lede(list(sentences.values()), article.title), replaced + 1
+    return headline, text, replaced
+
+
+def _top_up(points: list[KeyPoint], summary: str, article: Article, sentences: dict[int, str],
+            min_points: int) -> tuple[list[KeyPoint], int]:
+    """A thin story keeps its news: add the article's most factual uncovered sentences.
+
+    Small models often stop after one or two points that restate the lede, while the
+    article goes on to figures, names and quotes. Those sentences, verbatim (so grounded
+    by construction, no extra call), fill the story up to ``min_points``; a point that
+    only restates the summary gives way to them.
+    """
+    out = list(points)
+    covered = [content_terms(summary)] + [content_terms(kp.text) for kp in out]
+    if len(out) == 1 and covers(out[0].text, covered[:1], REPEAT_COVERAGE):
+        out, covered = [], covered[:1]  # the kept-anyway restatement of the summary
+    used = {n for kp in out for ev in kp.evidence for n in ev.sentences} | {1}
+    ranked = sorted(
+        (-_newsworthiness(text, n), n) for n, text in sentences.items()
+        if n not in used and 8 <= len(text.split()) <= 45 and not text.rstrip().endswith("?")
+    )
+    extracted = 0
+    for score, n in ranked:
+        if len(out) >= min_points or -score < 2:
+            break
+        text = sentences[n]
+        if covers(text, covered, 0.5):
+            continue
+        out.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=[n], quote=text)],
+                            verified=True, status="extracted"))
+        covered.append(content_terms(text))
+        extracted += 1
+    return (out if out else list(points)), extracted
+
+
+def _drop_repeats(points: list[KeyPoint], summary: str) -> tuple[list[KeyPoint], int]:
+    """One key point per fact: drop a point backed by the same sentences as an earlier one,
+    or whose words are mostly the summary's or an earlier point's. Never drops them all."""
+    covered = [content_terms(summary)]
+    seen_refs: set[int] = set()
+    kept: list[KeyPoint] = []
+    for point in points:
+        refs = {n for ev in point.evidence for n in ev.sentences} if point.verified else set()
+        if (refs & seen_refs) or covers(point.text, covered, REPEAT_COVERAGE):
+            continue
+        seen_refs |= refs
+        covered.append(content_terms(point.text))
+        kept.append(point)
+    if not kept and points:
+        kept = points[:1]
+    return kept, len(points) - len(kept)
+
+
+def _ground_point(point: KeyPoint, article: Article, sentences: dict[int, str]) -> KeyPoint | None:
+    """A new point: verified (its cited sentences or their neighbours support it), repaired
+    (a sentence elsewhere in the article does), its cited sentence as a fallback, or None."""
+    cited = sorted({n for ev in point.evidence for n in ev.sentences if n in sentences})
+    # The cited sentences and their neighbours, best-supporting first.
+    window = sorted({m for n in cited for m in (n - 1, n, n + 1) if m in sentences})
+    best = _best(point.text, window, sentences)
+    status = "verified"
+    if best is None:
+        # Cited nowhere near: search the whole article, but demand a stronger match.
+        best = _best(point.text, list(sentences), sentences, min_coverage=0.65)
+        status = "repaired"
+    if best is not None:
+        evidence = [Evidence(article_id=article.id, sentences=list(best), quote=" ".join(sentences[n] for n in best))]
+        return point.model_copy(update={"evidence": evidence, "verified": True, "status": status})
+    fallback_from = cited or _closest(point.text, sentences)
+    if fallback_from:
+        n = fallback_from[0]
+        quote = sentences[n]
+        return KeyPoint(text=quote, evidence=[Evidence(article_id=article.id, sentences=[n], quote=quote)],
+                        verified=True, status="fallback")
+    return None
+
+
+def _best(text: str, candidates: list[int], sentences: dict[int, str], min_coverage: float = 0.5) -> tuple[int, ...] | None:
+    """The one sentence, or adjacent pair, that supports ``text`` best, if any does."""
+    options: list[tuple[int, ...]] = [(n,) for n in candidates]
+    # Pairs only inside the candidates: a pair reaching past them would drag an uncited
+    # sentence (in one test, an injected instruction) into the quote.
+    members = set(candidates)
+    options += [(n, n + 1) for n in candidates if n + 1 in members]
+    scored = []
+    for option in options:
+        s = support(text, " ".join(sentences[n] for n in option))
+        if s.ok and s.coverage >= min_coverage:
+            # Prefer higher coverage, then a single sentence, then the earliest.
+            scored.append((-s.coverage, len(option), option))
+    return min(scored)[2] if scored else None
+
+
+def _closest(text: str, sentences: dict[int, str]) -> list[int]:
+    scored = sorted((-support(text, s).coverage, n) for n, s in sentences.items())
+    if scored and -scored[0][0] >= 0.4:
+        return [scored[0][1]]
+    return []

@@ -1,0 +1,170 @@
+"""Summarize: one structured LLM call per chunk (map), merged per article in code (reduce).
+
+Most news articles are one chunk, so one call. A long article's chunks are merged without a
+second LLM pass: the first chunk gives the headline and summary, key points are taken in
+order of the chunks, duplicates dropped. Every point keeps the numbers of the sentences it
+cites; ``ground`` turns them into verified quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from briefgen.llm.client import LLMClient
+from briefgen.llm.outputs import HEADLINE_MAX, ArticleNotes
+from briefgen.llm.prompts import Prompt
+from briefgen.models import Article, ArticleSummary, Chunk, Evidence, KeyPoint, Quote
+from briefgen.notes.chunk import number_sentences
+from briefgen.notes.ground import REPEAT_COVERAGE
+from briefgen.text.fixups import (clean_list, clean_people, foreign_chars, headline_style, person_name, shorten_headline,
+                                  split_names, tidy)
+from briefgen.text.sentences import lede
+from briefgen.text.tokens import ascii_quotes, content_terms, covers
+
+_TAG = re.compile(r"</?\s*article\s*>", re.I)
+# Chat-template control tokens (ChatML <|im_start|>, Llama <|eot_id|>, <s>): a server that
+# tokenizes the formatted prompt with special tokens on would let article text open a turn.
+_CONTROL = re.compile(r"<\|[^|<>]{0,40}\|>|</?s>")
+_WS = re.compile(r"\s+")
+
+
+def _as_data(text: str) -> str:
+    """Article text may not close the <article> delimiter it sits in, nor speak template tokens."""
+    text = _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+    return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
+def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_points: int) -> list[dict[str, str]]:
+    """The exact messages sent for one chunk."""
+    return prompt.render(
+        title=_as_data(article.title),
+        dateline=_as_data(article.dateline or ""),
+        published=article.published.date().isoformat() if article.published else "",
+        sentences=[{"n": s.n, "text": _as_data(s.text)} for s in chunk.sentences],
+        part=chunk.index + 1,
+        parts=chunk.count,
+        max_points=max_points,
+    )
+
+
+def _parse_date(text: str, article: Article) -> date | None:
+    """The model's event date, kept only when the article gives that year (small models invent years)."""
+    try:
+        value = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    known_years = {str(article.published.year)} if article.published else set()
+    if str(value.year) in known_years or str(value.year) in article.body or str(value.year) in article.title:
+        return value
+    return None
+
+
+def _headline(text: str, foreign: re.Pattern[str] | None) -> str:
+    text = _WS.sub(" ", foreign.sub("", text) if foreign else text).strip(" .")
+    text = shorten_headline(headline_style(text))
+    if len(text) >= HEADLINE_MAX - 1 and " " in text:
+        # Cut by the grammar's maxLength mid-word: end on the last whole word.
+        text = text.rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return text
+
+
+def _point_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.casefold())
+
+
+# A quotation of at least a few words, in straight quotes once curly ones are made ASCII.
+_QUOTED_SPEECH = re.compile(r'"([^"]{20,400})"')
+
+
+def quotes_of(article: Article, people: list[str], limit: int = 4) -> list[Quote]:
+    """Who said what, verbatim: quoted speech of the article whose sentence names its speaker.
+
+    Code, not the model, picks them (no output tokens, no paraphrase): a quotation counts
+    when the sentence that holds it names one of the article's people (by surname) outside
+    the quotation marks.
+    """
+    out: list[Quote] = []
+    for sentence in number_sentences(article):
+        plain = ascii_quotes(sentence.text)
+        for m in _QUOTED_SPEECH.finditer(plain):
+            outside = plain[: m.start()] + " " + plain[m.end():]
+            speaker = next((p for p in people if p.split()[-1] in outside), None)
+            if speaker and not any(q.text == m.group(1) for q in out):
+                out.append(Quote(speaker=speaker, text=m.group(1).strip(" ,")))
+    return out[:limit]
+
+
+def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: int) -> ArticleSummary:
+    """Reduce the notes of an article's chunks into one ArticleSummary (no LLM)."""
+    first = notes[0]
+    foreign = foreign_chars(article.title + article.body)
+    # The model's one-sentence summary; the article's own lede when it wrote none.
+    summary = tidy(first.summary, foreign) if first.summary.strip() else lede(
+        [s.text for s in number_sentences(article)], article.title)
+    points: list[KeyPoint] = []
+    seen: set[str] = set()
+    covered = [content_terms(summary)]
+    spare: tuple[str, list[int]] | None = None
+    # Round-robin over chunks so a long article keeps the top facts of every part.
+    queues = [list(n.points) for n in notes]
+    while any(queues) and len(points) < max_points * 2:
+        for queue in queues:
+            if not queue:
+                continue
+            note = queue.pop(0)
+            text = tidy(note.text, foreign)
+            key = _point_key(text)
+            if not text or key in seen:
+                continue
+            if covers(text, covered, REPEAT_COVERAGE):
+                # Kept aside: a short article's only point may restate its lede, and a story
+                # never ends with no key points.
+                spare = spare or (text, note.refs)
+                continue
+            seen.add(key)
+            covered.append(content_terms(text))
+            refs = sorted({r for r in note.refs if r > 0})
+            points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=refs)]))
+    if not points and spare:
+        points.append(KeyPoint(text=spare[0], evidence=[Evidence(article_id=article.id, sentences=sorted(set(spare[1])))]))
+    orgs = clean_list([o for n in notes for o in n.orgs], 8, "orgs")
+    places = clean_list([p for n in notes for p in n.places], 8, "places")
+    people = clean_people(
+        [person_name(q) for n in notes for p in n.people for q in split_names(p, "people")],
+        article.body, article.byline, not_people=orgs + places,
+    )
+    topic = next((n.topic.strip().casefold() for n in notes if n.topic.strip()), "")
+    return ArticleSummary(
+        article_id=article.id,
+        headline=_headline(first.headline, foreign) or article.title,
+        summary=summary,
+        key_points=points,
+        people=people,
+        organizations=orgs,
+        places=places,
+        event_date=next((d for d in (_parse_date(n.date, article) for n in notes) if d), None),
+        topics=[topic] if topic else [],
+        quotes=quotes_of(article, people),
+    )
+
+
+def summarize_article(
+    article: Article, chunks: list[Chunk], client: LLMClient, prompt: Prompt, *, max_points: int = 5
+) -> ArticleSummary:
+    """Summarize one article: one call per chunk, merged in code."""
+    notes = []
+    for chunk in chunks:
+        messages = render_chunk_messages(prompt, article, chunk, max_points)
+        notes.append(
+            client.structured(
+                task=prompt.name,
+                messages=messages,
+                schema=ArticleNotes,
+                temperature=prompt.temperature,
+                max_tokens=prompt.max_tokens,
+                prompt_hash=prompt.hash,
+                article_id=article.id,
+            )
+        )
+    return notes_to_summary(article, notes, max_points)
