@@ -3,25 +3,65 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast setup setup-test bench clean
+# llama-cpp-python builds llama.cpp from source. Build only what briefgen uses: the llama
+# library, no multimodal (mtmd/llava) library; examples, tools and tests are already off
+# when llama.cpp is a subproject. Native code for this CPU, except AMX: some virtual
+# machines advertise AMX but fault on its first instruction (ldtilecfg, a general
+# protection fault in libggml-cpu), so it is left out where the CPU reports it.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=ON
+LLAMA_CFLAGS := $(shell grep -qw amx_tile /proc/cpuinfo 2>/dev/null && echo -mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+# The built wheel is kept per machine and build flags, so later set-ups take seconds.
+LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS) $(LLAMA_CFLAGS)' "$$(uname -m)" | sha256sum | cut -c1-12)
+WHEELS ?= $(HOME)/.cache/briefgen/wheels/$(LLAMA_KEY)
+LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_KEY)
+
+.PHONY: demo test test-fast lint setup setup-test system-test-deps bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-setup: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local]'
+$(WHEELS)/.built: | $(BIN)/python
+	@echo "building llama.cpp for the embedded model: about 3 minutes on 2 cores, once per machine"
+	mkdir -p $(WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" \
+		$(BIN)/pip wheel --quiet --no-deps --no-cache-dir -w $(WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
+	touch $@
 
-setup-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local,test]'
+# Installed from the kept wheel even when the venv already has another build of it.
+$(LLAMA_STAMP): $(WHEELS)/.built
+	$(BIN)/pip install --quiet --force-reinstall --no-deps --no-index --find-links $(WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
+	touch $@
+
+setup: $(LLAMA_STAMP)
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[local]'
+
+setup-test: $(LLAMA_STAMP) system-test-deps
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[local,test]'
+
+# The browser (HTML brief layout) and cron (schedule) tests need Debian's chromium and cron.
+system-test-deps:
+	@need=""; command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	command -v crontab >/dev/null 2>&1 || need="$$need cron"; \
+	if [ -n "$$need" ]; then \
+		echo "installing Debian packages for the tests:$$need"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
+	fi
 
 ## Build the brief of seeds/ with the embedded model (no API key, no server): brief.md
 demo: setup
 	$(BIN)/briefgen build seeds/ -o brief.md
 	@echo "brief written to brief.md"
 
-## Set up and run every test, the slow real-model ones included
-test: setup-test
+## Lint and type-check the package (the settings in pyproject.toml)
+lint: setup-test
+	$(BIN)/ruff check briefgen tests bench
+	$(BIN)/mypy briefgen
+
+## Set up and run every test, the slow real-model ones included, after lint and types
+test: lint
 	$(BIN)/python -m pytest -q
 
 ## Everything but the real-model tests (seconds, not minutes)

@@ -2,6 +2,7 @@
 
     BriefgenError                 every error briefgen raises on purpose
     ├── ConfigError               bad config file, option or environment value
+    │   └── MissingSourcesError   no sources given and none configured (a usage error, exit 2)
     ├── InputError                a source that cannot be read or parsed (carries .source)
     │   └── NoArticlesError       the sources held no article at all
     ├── LLMError                  a call to the model failed (carries .attempts)
@@ -27,6 +28,12 @@ class BriefgenError(Exception):
 
 class ConfigError(BriefgenError):
     """A configuration value (flag, file, environment) is invalid."""
+
+
+class MissingSourcesError(ConfigError):
+    """Nothing to read: no sources on the command line and none in the config file."""
+
+    exit_code = 2
 
 
 class InputError(BriefgenError):

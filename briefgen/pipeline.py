@@ -21,7 +21,8 @@ from briefgen.dedupe import stories
 from briefgen.dedupe.cluster import cluster_articles
 from briefgen.dedupe.neardup import collapse_near_duplicates
 from briefgen.errors import BriefgenError, ConfigError, InputError, LLMError, NoArticlesError
-from briefgen.llm.client import Backend, LLMClient, resolve_backend
+from briefgen.llm.backends import Backend, resolve_backend
+from briefgen.llm.client import LLMClient
 from briefgen.llm.prompts import Prompt, load_prompt
 from briefgen.models import Article, ArticleSummary, Brief, BriefStats, Failure, GroundingStats
 from briefgen.notes import chunk as chunking

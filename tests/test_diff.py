@@ -13,7 +13,7 @@ from fakeserver import FakeOpenAI
 from scripted import notes_for
 
 from briefgen.cli import main
-from briefgen.editor.diff import diff_briefs, format_report, match_stories, render_html
+from briefgen.editor.diff import diff_briefs, format_report, render_html
 from briefgen.models import Brief, BriefStats, Evidence, KeyPoint, SourceRef, Story
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -32,23 +32,6 @@ def story(headline: str, members: list[str], points: list[tuple[str, bool]]) -> 
 def brief(*stories: Story, tokens: tuple[int, int] = (100, 50)) -> Brief:
     return Brief(date=date(2025, 9, 3), title="T", generated_at=datetime(2025, 9, 3, tzinfo=timezone.utc),
                  stories=list(stories), stats=BriefStats(tokens_in=tokens[0], tokens_out=tokens[1]))
-
-
-def test_stories_are_matched_by_member_overlap_not_position() -> None:
-    a = [story("x", ["a1", "a2", "a3"], []), story("y", ["a4"], []), story("z", ["a5"], [])]
-    # B lists them in another order, one story lost a member, and a6 is new.
-    b = [story("y2", ["a4"], []), story("new", ["a6"], []), story("x2", ["a1", "a2"], [])]
-    pairs = match_stories(a, b)
-    assert (0, 2, 2) in pairs and (1, 0, 1) in pairs
-    assert (None, 1, 0) in pairs and (2, None, 0) in pairs
-    assert len(pairs) == 4
-
-
-def test_a_split_story_pairs_with_its_larger_part() -> None:
-    a = [story("merged", ["a1", "a2", "a3"], [])]
-    b = [story("small", ["a3"], []), story("big", ["a1", "a2"], [])]
-    pairs = match_stories(a, b)
-    assert (0, 1, 2) in pairs and (None, 0, 0) in pairs
 
 
 def test_changes_per_story_headline_points_verified_length() -> None:

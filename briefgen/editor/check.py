@@ -75,7 +75,7 @@ def quality_report(brief: Brief) -> QualityReport:
     """Measure a brief's grounding and sourcing."""
     report = QualityReport(stories=len(brief.stories))
     g = brief.stats.grounding
-    report.generated, report.verified_as_generated, report.dropped = g.generated, g.verified, g.dropped
+    report.generated, report.verified_as_generated, report.dropped = g.generated, g.verified + g.repaired, g.dropped
     for story in brief.stories:
         independent = story.outlets or len({a.outlet or a.source for a in story.articles if not a.wire_copy_of})
         if independent <= 1:

@@ -23,6 +23,7 @@ from briefgen.notes import chunk as chunking
 from briefgen.config import Settings
 from briefgen.errors import InputError, PromptError
 from briefgen.models import Brief, CallRecord, Story
+from briefgen.publish.history import match_stories
 from briefgen.store import Store
 
 TEMPLATE = "diff.html"
@@ -94,33 +95,6 @@ def _share(story: Story | None) -> float | None:
     if story is None or not story.key_points:
         return None
     return sum(kp.verified for kp in story.key_points) / len(story.key_points)
-
-
-def match_stories(a: Sequence[Story], b: Sequence[Story]) -> list[tuple[int | None, int | None, int]]:
-    """Pairs (index in a, index in b, shared members) by member overlap; unmatched get None."""
-    sets_a = [{r.id for r in s.articles} for s in a]
-    sets_b = [{r.id for r in s.articles} for s in b]
-    candidates = []
-    for i, sa in enumerate(sets_a):
-        for j, sb in enumerate(sets_b):
-            shared = len(sa & sb)
-            if shared:
-                candidates.append((shared / len(sa | sb), shared, i, j))
-    # Best overlap first; ties keep the ranking order, so the result is deterministic.
-    candidates.sort(key=lambda c: (-c[0], c[2], c[3]))
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    pairs: list[tuple[int | None, int | None, int]] = []
-    for _, shared, i, j in candidates:
-        if i not in used_a and j not in used_b:
-            used_a.add(i)
-            used_b.add(j)
-            pairs.append((i, j, shared))
-    pairs += [(i, None, 0) for i in range(len(a)) if i not in used_a]
-    pairs += [(None, j, 0) for j in range(len(b)) if j not in used_b]
-    # In the order a reader of B meets them, A-only stories after.
-    pairs.sort(key=lambda p: (p[1] is None, p[1] if p[1] is not None else p[0] or 0))
-    return pairs
 
 
 def _llm_tokens(side: Side, story: Story | None) -> tuple[int | None, float | None]:
@@ -345,4 +319,4 @@ def render_html(d: BriefDiff, *, templates_dir: Path | None = None, title: str =
 
 
 __all__ = ["BriefDiff", "Side", "StoryChange", "diff_briefs", "diff_builds", "format_report", "load_brief",
-           "match_stories", "render_html"]
+           "render_html"]

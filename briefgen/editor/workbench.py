@@ -28,7 +28,8 @@ from briefgen.notes import chunk as chunking
 from briefgen.sources import ingest
 from briefgen.config import Settings
 from briefgen.errors import InputError, PromptError
-from briefgen.llm.client import Backend, LLMClient, resolve_backend
+from briefgen.llm.backends import Backend, resolve_backend
+from briefgen.llm.client import LLMClient
 from briefgen.models import Article, Brief, BriefStats, Evidence, KeyPoint, SourceRef, Story
 from briefgen.llm.outputs import SCHEMAS
 from briefgen.pipeline import chunk_budget, load_task_prompt  # the pipeline's own rules, not copies

@@ -18,15 +18,12 @@ ones included, with tokens, latency and outcome (ok | cached | invalid | length 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
@@ -35,7 +32,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_exce
 from briefgen.config import Settings
 from briefgen.errors import CapabilityError, LLMError, LLMOutputError
 from briefgen.models import CallRecord
-from briefgen.llm.schemas import ResponseMode, describe_schema, response_format_for, schema_for
+from briefgen.llm.backends import CAPABILITIES, PROMPT_SCHEMA_MODES, Backend, cache_key
+from briefgen.llm.schemas import describe_schema, response_format_for
 
 if TYPE_CHECKING:
     from briefgen.store import Store
@@ -43,116 +41,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-BackendKind = Literal["openai", "server", "embedded"]
-
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_EMBEDDED_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-# sha256 of the official qwen2.5-coder-1.5b-instruct-q4_k_m.gguf (SPEC): the embedded cache identity.
-DEFAULT_EMBEDDED_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-# Servers often serve one model and ignore the name; vLLM and Ollama need the real one.
-SERVER_DEFAULT_MODEL = "default"
-
 REPAIR_ATTEMPTS = 1  # at most one repair call for a reply that fails validation
 LENGTH_RETRIES = 1  # at most one retry with a larger max_tokens for a cut-off reply
 LENGTH_GROWTH = 2  # ...which doubles the budget, up to the cap below
 RATE_LIMIT_WAITS = 2  # tenacity's extra tries once the SDK has given up on a 429
 RATE_LIMIT_MAX_WAIT_S = 60.0
 NEVER_RETRY = frozenset({400, 401, 403, 404, 422})
-
-
-@dataclass(frozen=True)
-class Capability:
-    """What one kind of backend can do; the only place such knowledge lives."""
-
-    response_mode: ResponseMode
-    reports_usage: bool
-    max_tokens_param: str  # OpenAI deprecates max_tokens; local servers only know max_tokens
-
-
-CAPABILITIES: dict[BackendKind, Capability] = {
-    "openai": Capability("json_schema_strict", True, "max_completion_tokens"),
-    # Non-strict json_schema is what Ollama, vLLM, LM Studio and llama-server accept.
-    "server": Capability("json_schema", True, "max_tokens"),
-    # llama-cpp-python's server rejects json_schema (HTTP 500) but builds a grammar from this.
-    "embedded": Capability("json_object_schema", True, "max_tokens"),
-}
-
-# Modes whose request does not make the server enforce the schema: describe it in the prompt.
-PROMPT_SCHEMA_MODES: frozenset[ResponseMode] = frozenset({"json_schema", "json_object"})
-
-
-@dataclass(frozen=True)
-class Backend:
-    """Which endpoint and model a client talks to, and how it asks for structured output."""
-
-    kind: BackendKind
-    model: str
-    base_url: str | None  # None for embedded until its server starts
-    api_key: str | None
-    response_mode: ResponseMode
-    identity: str  # cache identity: base URL + model, or the model file's sha256; never a port
-    reports_usage: bool = True
-    context_tokens: int = 4096
-
-
-def _file_identity(path: Path) -> str:
-    """Cheap stand-in for a GGUF's sha256 when the caller has not verified one."""
-    try:
-        st = path.stat()
-        return f"file:{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
-    except OSError:
-        return f"file:{path}"
-
-
-def resolve_backend(settings: Settings, *, embedded_identity: str | None = None) -> Backend:
-    """Pick the backend: base URL > API key (OpenAI) > embedded model; response format from the table."""
-    kind: BackendKind
-    if settings.base_url:
-        kind = "server"
-        base_url: str | None = settings.base_url.rstrip("/")
-        model = settings.model or SERVER_DEFAULT_MODEL
-        identity = f"server:{base_url}:{model}"
-    elif settings.api_key_value():
-        kind = "openai"
-        base_url = OPENAI_BASE_URL
-        model = settings.model or DEFAULT_OPENAI_MODEL
-        identity = f"openai:{model}"
-    else:
-        kind = "embedded"
-        base_url = None
-        if settings.local_model:
-            model = settings.model or Path(settings.local_model).stem
-            identity = f"embedded:{embedded_identity or _file_identity(Path(settings.local_model))}"
-        else:
-            model = settings.model or DEFAULT_EMBEDDED_MODEL
-            identity = f"embedded:sha256:{embedded_identity or DEFAULT_EMBEDDED_SHA256}"
-    cap = CAPABILITIES[kind]
-    mode: ResponseMode = cap.response_mode if settings.response_format == "auto" else settings.response_format
-    return Backend(
-        kind=kind,
-        model=model,
-        base_url=base_url,
-        api_key=settings.api_key_value(),
-        response_mode=mode,
-        identity=identity,
-        reports_usage=cap.reports_usage,
-        context_tokens=settings.context_tokens,
-    )
-
-
-def cache_key(backend: Backend, messages: list[dict[str, str]], response_format: dict[str, Any],
-              temperature: float, max_tokens: int, prompt_hash: str) -> str:
-    """sha256 over everything that determines a reply (never the embedded server's port)."""
-    payload = {
-        "identity": backend.identity,
-        "messages": messages,
-        "response_format": response_format,
-        "temperature": temperature,
-        "max_tokens": max_tokens,
-        "prompt_hash": prompt_hash,
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 _CAPABILITY_HINT = re.compile(r"response_format|json_schema|'text' or 'json_object'", re.IGNORECASE)
@@ -454,7 +348,4 @@ def replace_outcome(record: CallRecord, outcome: str) -> CallRecord:
     return record.model_copy(update={"outcome": outcome})
 
 
-__all__ = [
-    "Backend", "CAPABILITIES", "Capability", "LLMClient", "ResponseMode", "cache_key", "is_capability_rejection",
-    "resolve_backend", "response_format_for", "schema_for",
-]
+__all__ = ["LLMClient", "is_capability_rejection", "replace_outcome"]

@@ -7,3 +7,6 @@
 * ``email`` — the outbox and SMTP delivery, once per recipient;
 * ``schedule`` — the cron line and the run lock.
 """
+
+# The output formats of a brief (here, so the CLI can offer them without importing Jinja).
+FORMATS = ("md", "html", "txt", "json")

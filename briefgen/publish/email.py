@@ -35,6 +35,7 @@ from pathlib import Path
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from briefgen.publish.archive import slug
+from briefgen.publish.history import record_published
 from briefgen.config import EmailSettings, Settings
 from briefgen.errors import BriefgenError, DeliveryError
 from briefgen.models import Brief
@@ -369,9 +370,8 @@ def send_brief(
             if not dry_run:
                 store.outbox_put(name, day, message_id=report.message_id, path=str(report.path),
                                  recipients=recipients.envelope())
-                # Published = in the outbox: what "since last" and the archive go by.
-                store.record_stories(report.brief.shown_stories, day)
-                _archive(report.brief, settings)
+                # Published = in the outbox: what "since last" goes by.
+                record_published(report.brief, settings)
         done = set() if (force or rebuild) else store.delivered_to(name, day)
         pending = [r for r in recipients.envelope() if r.casefold() not in done]
         report.already = [r for r in recipients.envelope() if r.casefold() in done]
@@ -390,15 +390,6 @@ def send_brief(
             smtp, data, sender.addr_spec, pending, password=smtp_password(smtp, env),
             utf8=_needs_smtputf8(everyone), on_result=on_result)
     return report
-
-
-def _archive(brief: Brief, settings: Settings) -> None:
-    from briefgen.publish.archive import archive_brief
-
-    try:
-        archive_brief(brief, settings)
-    except BriefgenError as exc:  # the archive is a convenience; the mail must still go
-        log.warning("%s", exc)
 
 
 def build_or_notify(settings: Settings, build: Callable[[], Brief], day: date,

@@ -3,7 +3,7 @@
 A story counts as already sent when a published story (``Store.published_members``: what
 ``send`` put in the outbox, or what ``build --since-last`` built) shares member articles with
 it. Stories are matched across runs by member overlap (SPEC: Identity), with the matcher of
-``diff.match_stories``, on article content hashes, so a re-read file matches its old self.
+:func:`match_stories`, on article content hashes, so a re-read file matches its old self.
 
 * Every member was in the published story → ``seen_before``, not shown.
 * A member the published story did not have (and which is not merely a wire copy of another
@@ -20,10 +20,36 @@ from collections.abc import Sequence
 from datetime import date
 
 from briefgen.config import Settings
-from briefgen.editor.diff import match_stories
 from briefgen.models import Brief, SourceRef, Story
 from briefgen.publish.rank import rank_stories
 from briefgen.store import Store
+
+
+def match_stories(a: Sequence[Story], b: Sequence[Story]) -> list[tuple[int | None, int | None, int]]:
+    """Pairs (index in a, index in b, shared members) by member overlap; unmatched get None."""
+    sets_a = [{r.id for r in s.articles} for s in a]
+    sets_b = [{r.id for r in s.articles} for s in b]
+    candidates = []
+    for i, sa in enumerate(sets_a):
+        for j, sb in enumerate(sets_b):
+            shared = len(sa & sb)
+            if shared:
+                candidates.append((shared / len(sa | sb), shared, i, j))
+    # Best overlap first; ties keep the ranking order, so the result is deterministic.
+    candidates.sort(key=lambda c: (-c[0], c[2], c[3]))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    pairs: list[tuple[int | None, int | None, int]] = []
+    for _, shared, i, j in candidates:
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            pairs.append((i, j, shared))
+    pairs += [(i, None, 0) for i in range(len(a)) if i not in used_a]
+    pairs += [(None, j, 0) for j in range(len(b)) if j not in used_b]
+    # In the order a reader of B meets them, A-only stories after.
+    pairs.sort(key=lambda p: (p[1] is None, p[1] if p[1] is not None else p[0] or 0))
+    return pairs
 
 
 def _key(ref: SourceRef) -> str:

@@ -29,12 +29,21 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from briefgen.errors import ConfigError, PromptError
 from briefgen.models import Brief, KeyPoint, Story
+from briefgen.publish import FORMATS
 from briefgen.publish.rank import independent_outlets
 from briefgen.resources import default_templates_dir
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("md", "html", "txt", "json")
+_SUFFIX_FORMATS = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "txt": "txt", "text": "txt", "json": "json"}
+
+
+def format_for(output: Path | None, fmt: str | None) -> str:
+    """The format asked for, else the one the output file's suffix names, else Markdown."""
+    if fmt:
+        return fmt
+    suffix = output.suffix.lstrip(".").lower() if output else ""
+    return _SUFFIX_FORMATS.get(suffix, "md")
 TEXT_WIDTH = 72
 # Only these schemes become links: an article URL from a feed could be "javascript:…".
 LINK_SCHEMES = ("http", "https")

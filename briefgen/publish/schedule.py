@@ -181,6 +181,32 @@ def installed_line(user: str | None = None) -> str | None:
 
 
 # ---- the run lock and the log -----------------------------------------------------------
+@dataclass
+class CronPlan:
+    """What ``briefgen schedule`` would install: the line, its log, and what to warn about."""
+
+    line: str
+    config: Path
+    log_path: Path
+    warnings: list[str]
+
+
+def plan_cron(at: str, tz: str | None, config_path: Path | None) -> CronPlan:
+    """The cron line for the config file briefgen finds; a broken config fails now, not at 7 a.m."""
+    from briefgen.config import config_candidates, load_settings
+
+    found = next((p for p in config_candidates(config_path) if p.is_file()), None)
+    if found is None:
+        raise DeliveryError("no config file: the cron job needs one (sources and [smtp]); pass --config FILE")
+    settings, _ = load_settings({}, found)
+    warnings = [f"{found} has no {what}; the cron job will fail until it does"
+                for missing, what in ((not settings.sources, "`sources`"), (not settings.smtp.to, "[smtp] `to`"),
+                                      (not settings.smtp.sender, "[smtp] `from`")) if missing]
+    log_path = cron_log_path(settings.data_dir())
+    line = cron_line(at, tz, found, log_path)
+    return CronPlan(line.line, found, log_path, warnings + line.warnings)
+
+
 def cron_log_path(data_dir: Path) -> Path:
     """Where cron runs append their output."""
     return data_dir / "logs" / "cron.log"
