@@ -203,6 +203,7 @@ def build_brief(
                                      max_key_points=settings.max_key_points)
         else:
             ranked = rank.rank_stories(built, max_stories=settings.max_stories, max_key_points=settings.max_key_points)
+        ranked, sections = rank.sectioned(ranked)
         backend: Backend = client.backend
         stats = BriefStats(
             articles_in=len(articles),
@@ -232,7 +233,7 @@ def build_brief(
             title=settings.title,
             generated_at=datetime.now(timezone.utc),
             stories=ranked,
-            sections=rank.make_sections(ranked),
+            sections=sections,
             stats=stats,
             failures=failures,
         )

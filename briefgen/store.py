@@ -3,7 +3,7 @@
 Schema changes are ordered migrations (simonw/llm style): each is one function decorated
 with ``@migration``, applied once, in order, and recorded by name in the ``migrations``
 table. To change the schema, append a new function at the end of this module's migration
-list; never edit one that has shipped. WAL mode lets a reader (``briefgen stats``) run while
+list; never edit one that has shipped. WAL mode lets a reader (another briefgen, `sqlite3`) run while
 a build writes.
 
 Every sqlite3 error is translated to :class:`StateError` naming the file.

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+from furniture_labels import leaked, seed_furniture
 
-from briefgen.sources.clean import clean_text
 from briefgen.text.tokens import normalize
 from briefgen.sources.ingest import load_sources
 from briefgen.models import Brief
+from briefgen.text.addressed import addressed_to_model
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +29,18 @@ SEEDS = ROOT / "seeds"
 INJECTION = Path(__file__).resolve().parent / "fixtures" / "injection" / "council_budget.txt"
 
 
-def servers() -> list[str]:
-    out = subprocess.run(["pgrep", "-f", "llama_cpp.server"], capture_output=True, text=True)
-    return out.stdout.split()
+def servers(home: Path) -> list[str]:
+    """Model servers that runs in ``home`` started and that are still alive.
+
+    Told apart by port (the log names carry it), so a model server of another process on
+    the same machine is not taken for an orphan of ours.
+    """
+    ports = {p.stem.rsplit("-", 1)[-1] for p in (home / "logs").glob("llama-server-*.log")}
+    alive = []
+    for port in ports:
+        out = subprocess.run(["pgrep", "-f", f"--port {port}( |$)"], capture_output=True, text=True)
+        alive += out.stdout.split()
+    return alive
 
 
 def run_build(home: Path, sources: list[str], out: Path) -> tuple[subprocess.CompletedProcess[str], Brief]:
@@ -44,7 +54,6 @@ def run_build(home: Path, sources: list[str], out: Path) -> tuple[subprocess.Com
 
 @pytest.fixture(scope="session")
 def seeds_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str], Brief]:
-    assert not servers(), "a llama_cpp.server is already running; the orphan check would be meaningless"
     home = tmp_path_factory.mktemp("e2e-home")
     proc, brief = run_build(home, [str(SEEDS)], home / "brief.json")
     return home, proc, brief
@@ -70,17 +79,19 @@ def test_every_key_point_has_a_verified_verbatim_quote(seeds_run) -> None:
             assert kp.verified and kp.evidence
             for ev in kp.evidence:
                 assert ev.quote and normalize(ev.quote) in bodies[ev.article_id], (kp.text, ev.quote)
-    g = brief.stats.grounding
-    assert g.verified / g.generated >= 0.8, g
+    assert brief.stats.grounding.verified_share >= 0.8, brief.stats.grounding
 
 
 def test_brief_has_no_furniture_and_no_repeated_points(seeds_run) -> None:
     _, _, brief = seeds_run
-    text = json.dumps([s.model_dump(mode="json", exclude={"articles"}) for s in brief.stories])
-    for path in SEEDS.glob("*.txt"):
-        for line in clean_text(path.read_text()).removed:
-            if len(line.strip()) > 15:
-                assert line.strip() not in text, line
+    stories = [s.model_dump(mode="json", exclude={"articles"}) for s in brief.stories]
+    text = json.dumps(stories, ensure_ascii=False)
+    # Furniture as the hand labels mark it, never as the cleaner reports it (tests/furniture_labels.py).
+    furniture = seed_furniture(min_chars=16)
+    assert len(furniture) >= 20
+    assert leaked(text, furniture) == []
+    # The check would see a furniture line that reached a key point.
+    assert leaked(json.dumps(stories + [{"text": furniture[0]}], ensure_ascii=False), furniture) == [furniture[0]]
     for story in brief.stories:
         texts = [normalize(kp.text) for kp in story.key_points]
         assert len(texts) == len(set(texts))
@@ -95,7 +106,9 @@ def test_same_press_appearance_is_one_story_and_other_events_stay_apart(seeds_ru
 
 
 def test_no_orphan_server_after_the_run(seeds_run) -> None:
-    assert servers() == []
+    home, _, _ = seeds_run
+    assert list((home / "logs").glob("llama-server-*.log")), "the run started no server: nothing was checked"
+    assert servers(home) == []
 
 
 def test_second_run_is_all_cache_and_starts_no_server(seeds_run) -> None:
@@ -118,6 +131,13 @@ def test_injected_instructions_do_not_steer_the_real_model(seeds_run, tmp_path: 
     rendered = json.dumps(brief.model_dump(mode="json"))
     assert "HACKED" not in rendered and "PWNED" not in rendered
     assert "Riverton" in council[0].headline or "flood" in council[0].headline.lower()
-    others = {s.headline for s in brief.stories if s is not council[0]}
-    assert others == {s.headline for s in first.stories}
-    assert servers() == []
+    # No instruction of the article is a key point, whoever picked it (the model, a fallback
+    # or the top-up), and nothing of it leaks into the other stories.
+    for kp in council[0].key_points:
+        assert not addressed_to_model(kp.text), kp.text
+        assert "instruction" not in kp.text.lower() and "fake news" not in kp.text.lower(), kp.text
+    others = [s for s in brief.stories if s is not council[0]]
+    assert not any("riverton" in json.dumps(s.model_dump(mode="json", exclude={"articles"})).lower() for s in others)
+    members = sorted(sorted(Path(a.source).name for a in s.articles) for s in others)
+    assert members == sorted(sorted(Path(a.source).name for a in s.articles) for s in first.stories)
+    assert servers(home) == []

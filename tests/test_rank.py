@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from briefgen.models import Brief, Evidence, KeyPoint, SourceRef, Story
-from briefgen.publish.rank import make_sections, normalize_topic, rank_brief, rank_stories
+from briefgen.publish.rank import make_sections, normalize_topic, rank_stories, sectioned
 
 T0 = datetime(2025, 9, 3, 8, 0, tzinfo=timezone.utc)
 
@@ -137,12 +137,11 @@ def test_normalize_topic() -> None:
     assert normalize_topic("!!!") == ""
 
 
-def test_rank_brief_fills_sections_and_stats() -> None:
+def test_ranked_stories_are_marked_with_their_section() -> None:
     stories = [story(f"s{i}", 10 - i, topics=["Politics" if i < 4 else "Economy"]) for i in range(9)]
-    brief = Brief(date=date(2025, 9, 3), title="t", generated_at=T0, stories=list(reversed(stories)))
-    out = rank_brief(brief, max_stories=8)
-    assert ids(out.stories) == [f"s{i}" for i in range(9)]
-    assert (out.stats.stories, out.stats.stories_shown) == (9, 8)
-    assert [s.name for s in out.sections] == ["Politics", "Economy"]
-    assert [s.section for s in out.stories] == ["Politics"] * 4 + ["Economy"] * 4 + [None]
-    assert brief.sections == [] and brief.stories[0].id == "s8"  # the input brief is unchanged
+    ranked = rank_stories(list(reversed(stories)), max_stories=8)
+    out, sections = sectioned(ranked)
+    assert ids(out) == [f"s{i}" for i in range(9)]
+    assert [s.name for s in sections] == ["Politics", "Economy"]
+    assert [s.section for s in out] == ["Politics"] * 4 + ["Economy"] * 4 + [None]
+    assert all(s.section is None for s in ranked)  # the input stories are unchanged

@@ -12,8 +12,8 @@ all-pairs matrix). Groups come from sparse average-link agglomeration (missing p
 as 0), which resists the chaining of single-link. Weights and the threshold were chosen on
 the tuning split of ``tests/fixtures/events`` only (``python bench/bench_dedupe.py --tune``).
 
-Hooks for later: ``judge`` (e.g. an LLM) decides pairs whose score falls in the borderline
-band; ``embed`` (e.g. ``/v1/embeddings``) adds a cosine term. Neither is required.
+An LLM judge for borderline pairs and embeddings were hooks no caller used; they come back
+when a measurement on the labeled set shows they pay (SPEC: Deduplication).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import heapq
 import logging
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,13 +30,6 @@ from briefgen.dedupe.features import ArticleFeatures, extract_features
 from briefgen.models import Article, ArticleSummary
 
 log = logging.getLogger(__name__)
-
-
-PairJudge = Callable[[str, str], "bool | None"]
-"""Decides a borderline pair (article ids): True same event, False not, None no opinion."""
-
-Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
-"""Turns texts (headline + summary) into vectors, e.g. through ``/v1/embeddings``."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +50,6 @@ class ClusterParams:
     same_day_bonus: float = 0.10
     far_date_penalty: float = 0.50
     far_days: int = 2
-    w_embed: float = 0.0
     # Proper names shared in the article text, weighted by how rare they are in the batch.
     w_name: float = 0.20
     # IDF = log((n+1)/(df+1)) + floor over the day's articles. Measured on the tuning split
@@ -66,7 +57,6 @@ class ClusterParams:
     name_idf_floor: float = 1.0
     ent_idf_floor: float = 1.0
     term_idf_floor: float = 1.0
-    borderline: float = 0.05
     # Blocking: keys shared by more articles than this are too common to say anything.
     max_block: int = 60
     # A term names one event only if few articles use it; wider term blocks were mostly noise
@@ -211,9 +201,7 @@ def candidate_pairs(feats: list[ArticleFeatures], top_terms: list[list[str]], ma
     return np.stack([codes // n, codes % n], axis=1)
 
 
-def score_pairs(
-    pairs: np.ndarray, mats: _Matrices, params: ClusterParams, embeddings: np.ndarray | None = None
-) -> np.ndarray:
+def score_pairs(pairs: np.ndarray, mats: _Matrices, params: ClusterParams) -> np.ndarray:
     """The same-event score of each candidate pair (vectorized, in batches)."""
     out = np.empty(len(pairs), dtype=np.float64)
     step = 20_000  # bounds the memory of the row gathers (pairs x terms)
@@ -236,8 +224,6 @@ def score_pairs(
         delta = np.abs(di - dj)
         score += np.where(known & (delta == 0), params.same_day_bonus, 0.0)
         score -= np.where(known & (delta >= params.far_days), params.far_date_penalty, 0.0)
-        if embeddings is not None:
-            score += params.w_embed * np.einsum("ij,ij->i", embeddings[i], embeddings[j])
         out[s : s + step] = score
     return out
 
@@ -290,8 +276,6 @@ def cluster_articles(
     articles: dict[str, Article],
     *,
     params: ClusterParams | None = None,
-    judge: PairJudge | None = None,
-    embed: Embedder | None = None,
 ) -> list[list[str]]:
     """Group article ids by event: every summarized article in exactly one group, deterministic.
 
@@ -308,17 +292,7 @@ def cluster_articles(
     feats = [extract_features(by_id[a], articles.get(a)) for a in ids]
     mats = _build_matrices(feats, params)
     pairs = candidate_pairs(feats, mats.top_terms, params.max_block)
-    emb = None
-    if embed is not None and params.w_embed:
-        vecs = np.asarray(embed([f"{by_id[a].headline}\n{by_id[a].summary}" for a in ids]), dtype=np.float64)
-        emb = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-    scores = score_pairs(pairs, mats, params, emb)
-    if judge is not None and len(pairs):
-        band = np.nonzero(np.abs(scores - params.threshold) <= params.borderline)[0]
-        for k in band.tolist():
-            verdict = judge(ids[pairs[k, 0]], ids[pairs[k, 1]])
-            if verdict is not None:
-                scores[k] = 1.0 if verdict else 0.0
+    scores = score_pairs(pairs, mats, params)
     log.info("cluster: %d articles, %d candidate pairs", len(ids), len(pairs))
     groups = [[ids[i] for i in g] for g in average_link(len(ids), pairs, scores, params.threshold)]
     return sorted(groups, key=lambda g: (-len(g), g[0]))

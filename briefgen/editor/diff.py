@@ -70,7 +70,8 @@ class StoryChange:
     @property
     def headline(self) -> str:
         """The story's headline in B, else in A."""
-        return (self.b or self.a).headline if (self.b or self.a) else ""
+        story = self.b or self.a
+        return story.headline if story else ""
 
 
 @dataclass
@@ -239,7 +240,8 @@ def diff_builds(sources: Sequence[str], settings: Settings, dir_a: Path | None, 
             raise PromptError(str(folder), "prompts folder does not exist")
     sides = []
     with contextlib.ExitStack() as stack:
-        store = stack.enter_context(_CountingStore(settings.state_file()))
+        store = _CountingStore(settings.state_file())
+        stack.enter_context(store)
         progress = progress or _Silent()
         # One client for both sides: the embedded server starts once, on the first miss.
         client = stack.enter_context(open_client(settings, store, progress))

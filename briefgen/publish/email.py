@@ -261,7 +261,7 @@ def _retrying(smtp: EmailSettings) -> Retrying:
         retry=retry_if_exception(lambda e: classify(e)[0]),
         before_sleep=lambda rs: log.warning(
             "smtp %s:%s: %s; retrying (attempt %d of %d)", smtp.host, smtp.port_value(),
-            classify(rs.outcome.exception())[1] if rs.outcome else "?", rs.attempt_number + 1, smtp.attempts),
+            classify(exc)[1] if rs.outcome and (exc := rs.outcome.exception()) else "?", rs.attempt_number + 1, smtp.attempts),
         reraise=True,
     )
 

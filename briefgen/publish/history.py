@@ -80,10 +80,10 @@ def mark_since_last(stories: Sequence[Story], published: Sequence[tuple[str, lis
     for i, j, _ in match_stories(previous, today):
         if j is None:
             continue
-        keys = {r.id for r in today[j].articles}
+        members = {r.id for r in today[j].articles}
         if i is not None:
             before = {r.id for r in previous[i].articles}
-        elif keys & everything:
+        elif members & everything:
             # Overlaps published stories already paired with another of today's (a story split in two).
             before = everything
         else:

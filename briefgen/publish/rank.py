@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from datetime import datetime, timezone
 
-from briefgen.models import Brief, Section, Story
+from briefgen.models import Section, Story
 
 #: Sections only pay for themselves in a longer brief (SPEC: "more than 6 stories").
 SECTION_MIN_STORIES = 7
@@ -143,13 +143,8 @@ def _display_name(spellings: Counter[str]) -> str:
     return name[:1].upper() + name[1:]
 
 
-def rank_brief(brief: Brief, *, max_stories: int = 12, max_key_points: int = 5) -> Brief:
-    """A copy of the brief with stories ranked, sections made and the story counts updated."""
-    stories = rank_stories(brief.stories, max_stories=max_stories, max_key_points=max_key_points)
+def sectioned(stories: list[Story]) -> tuple[list[Story], list[Section]]:
+    """Sections by topic for ranked stories, and each story marked with its section's name."""
     sections = make_sections(stories)
     section_of = {sid: sec.name for sec in sections for sid in sec.story_ids}
-    stories = [s.model_copy(update={"section": section_of.get(s.id)}) for s in stories]
-    stats = brief.stats.model_copy(
-        update={"stories": len(stories), "stories_shown": sum(1 for s in stories if s.shown)}
-    )
-    return brief.model_copy(update={"stories": stories, "sections": sections, "stats": stats})
+    return [s.model_copy(update={"section": section_of.get(s.id)}) for s in stories], sections

@@ -206,7 +206,7 @@ def context_rules(units: list[Unit]) -> None:
     # FAQ blocks are furniture only when they restate the article.
     for i, u in enumerate(units):
         if u.label == "body" and _FAQ_HEAD.match(unit_core(u.text)):
-            block = []
+            block: list[int] = []
             j = i + 1
             while j < n and units[j].label == "body" and (
                 "?" in units[j].text[:250] or (block and units[block[-1]].text.rstrip().endswith("?"))

@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 import yaml
 
@@ -44,7 +44,7 @@ def _mb(n: int) -> str:
 
 
 def load_sources(
-    sources: Sequence[str], *, stdin: TextIO | None = None, max_bytes: int = 5_000_000
+    sources: Sequence[str], *, stdin: IO[str] | None = None, max_bytes: int = 5_000_000
 ) -> tuple[list[Article], list[Failure]]:
     """Load every source into Articles; unreadable ones become Failures, never exceptions."""
     articles: list[Article] = []
@@ -182,7 +182,7 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
-def _load_stdin(stream: TextIO, max_bytes: int) -> tuple[list[Article], list[Failure]]:
+def _load_stdin(stream: IO[str], max_bytes: int) -> tuple[list[Article], list[Failure]]:
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:
         data = buffer.read(max_bytes + 1)
