@@ -176,5 +176,69 @@ def main() -> None:
         print(f"precision {total.precision:.3f}  recall {total.recall:.3f}\n")
 
 
+NEWSSET = ROOT / "tests" / "fixtures" / "newsset"
+_SENTENCE_LINE = re.compile(r"[.!?\"”’)]$")
+
+
+def newsset_report(split: str) -> tuple[int, int, int, list[str], list[str]]:
+    """On the newsset (labels written by people who never saw the rules): labeled furniture
+    lines left in the body (missed), and real sentences (12+ words, ending like a sentence,
+    not labeled furniture) that did not reach the body (lost). Text and Markdown files only:
+    an HTML page's lines are not the text's lines."""
+    import tomllib
+
+    from briefgen.sources.ingest import load_sources
+
+    labeled = missed_n = lost_n = 0
+    missed: list[str] = []
+    lost: list[str] = []
+    for label_file in sorted((NEWSSET / "labels").glob("*.toml")):
+        event = tomllib.loads(label_file.read_text())
+        if split != "all" and event["split"] != split:
+            continue
+        for art in event["article"]:
+            path = NEWSSET / "articles" / art["file"]
+            if path.suffix not in (".txt", ".md"):
+                continue
+            articles, _ = load_sources([str(path)])
+            if not articles:
+                continue
+            body = _norm(articles[0].title + "\n" + articles[0].body)
+            furniture = [_norm(f) for f in art.get("furniture", [])]
+            for line in furniture:
+                labeled += 1
+                if len(line) > 3 and line in body:
+                    missed_n += 1
+                    missed.append(f"{art['file']}: {line[:90]}")
+            in_front_matter = False
+            for raw in path.read_text().splitlines():
+                line = _norm(raw)
+                if line in ("---", "+++"):
+                    in_front_matter = not in_front_matter
+                    continue
+                if in_front_matter or len(line.split()) < 12 or not _SENTENCE_LINE.search(line):
+                    continue
+                if any(line in f or f in line for f in furniture if f):
+                    continue
+                # A dateline ("OTTAWA, June 4 (Reuters) - ") leaves the body for metadata.
+                undated = re.sub(r"^.{0,60}?\s[-–—]\s+", "", line, count=1)
+                if line not in body and undated not in body:
+                    lost_n += 1
+                    lost.append(f"{art['file']}: {line[:90]}")
+    return labeled, missed_n, lost_n, missed, lost
+
+
+def main_newsset() -> None:
+    for split in ("tune", "heldout"):
+        labeled, missed_n, lost_n, missed, lost = newsset_report(split)
+        print(f"== newsset {split} (txt/md): {labeled} furniture lines labeled, {missed_n} left in the body, "
+              f"{lost_n} body sentences lost")
+        for line in missed:
+            print(f"    MISSED {line}")
+        for line in lost:
+            print(f"    LOST  {line}")
+
+
 if __name__ == "__main__":
     main()
+    main_newsset()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from briefgen.errors import ConfigError
+
 _PKG = Path(__file__).resolve().parent
 
 
@@ -13,7 +15,8 @@ def _find(name: str) -> Path:
     for candidate in (_PKG / name, _PKG.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"briefgen's {name}/ folder is missing from {_PKG}")
+    # A broken installation: a one-line error naming where it looked, never a traceback.
+    raise ConfigError(f"briefgen's {name}/ folder is missing (looked in {_PKG} and {_PKG.parent}); reinstall briefgen")
 
 
 def default_prompts_dir() -> Path:

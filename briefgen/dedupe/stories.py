@@ -210,16 +210,31 @@ def union_names(lists: Iterable[Iterable[str]]) -> list[str]:
 
 
 def union_people(lists: Iterable[Iterable[str]]) -> list[str]:
-    """People in first-seen order, one per surname key (Zelensky/Zelenskiy/Zelenskyy), the
-    fullest spelling kept ("Volodymyr Zelenskyy" over "Zelensky")."""
+    """People in first-seen order, one per person: spellings of one surname merge
+    (Zelensky/Zelenskiy/Zelenskyy, the fullest kept), but two full names with different first
+    names are two people (Marc and Alex Marquez); a bare surname joins the one full name it
+    can belong to, and is dropped as ambiguous when there are several."""
+    names = union_names(lists)
+    full_by_surname: dict[str, set[str]] = {}
+    for name in names:
+        if len(name.split()) > 1:
+            full_by_surname.setdefault(person_key(name), set()).add(fold(name.split()[0])[:3])
     best: dict[str, str] = {}
     order: list[str] = []
-    for name in union_names(lists):
-        key = person_key(name) or fold(name)
+    for name in names:
+        surname = person_key(name) or fold(name)
+        parts = name.split()
+        if len(parts) > 1:
+            key = f"{surname}:{fold(parts[0])[:3]}"
+        else:
+            firsts = full_by_surname.get(surname, set())
+            if len(firsts) > 1:
+                continue  # "Marquez" next to Marc and Alex Marquez: which one is not known
+            key = f"{surname}:{next(iter(firsts))}" if firsts else surname
         if key not in best:
             order.append(key)
             best[key] = name
-        elif len(name.split()) > len(best[key].split()):
+        elif len(parts) > len(best[key].split()):
             best[key] = name
     return [best[k] for k in order]
 

@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 # Metadata lines: a byline, a date line, a dateline that opens the first paragraph.
 _BYLINE = re.compile(
     r"^(?:by|written by|words by|story by|author:?)\s+(?P<name>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|"
-    r"de|van|von|da|al|bin|and|&),?)*)$",
+    r"de|van|von|da|al|bin|and|&),?)*)"
+    # a desk or the reading time after the name: "By Ana Ruiz | Football Desk", "· 6 min read"
+    r"(?:\s*[|·•—–]\s*[\w ,.'’&-]{1,40})?$",
     re.IGNORECASE,
 )
 _DATE_LINE = re.compile(r"^(?:(?:published|updated|posted|last updated|first published)\b\s*:?|date\s*:)\s*(?P<d>.+)$")
@@ -70,6 +72,8 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]+)(?:\s+\"[^\"]*\")?\)")
 _MD_EMPH = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# A whole line in single-asterisk or underscore italics ("*By Ana Ruiz · 6 min read*").
+_MD_ITALIC_LINE = re.compile(r"^([*_])(?=\S)([^*_]+?)(?<=\S)\1$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _WIDE_GAP = re.compile(r"^[^\W\d_][\w' ]{1,30}?:?(?:\u00a0|\s{2,})\S")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
@@ -86,6 +90,7 @@ def _inline(line: str) -> str:
         line = _MD_LINK.sub(r"\1", line)
     line = _MD_HEADING.sub("", line)
     line = _MD_EMPH.sub(r"\2", line)
+    line = _MD_ITALIC_LINE.sub(r"\2", line.strip())
     return _SPACES.sub(" ", line).strip()
 
 

@@ -41,7 +41,7 @@ def ends_sentence(text: str) -> bool:
 
 # ---------------------------------------------------------------------------------------
 # generic furniture patterns (matched on the casefolded unit, leading bullets removed)
-_SOCIAL = {"share", "this", "article", "story", "post", "page", "on", "via", "tweet", "email", "e-mail",
+_SOCIAL = {"share", "this", "article", "story", "news", "post", "page", "on", "via", "tweet", "email", "e-mail",
            "mail", "print", "copy", "link", "facebook", "twitter", "x", "linkedin", "whatsapp", "telegram",
            "reddit", "pinterest", "messenger", "flipboard", "threads", "bluesky", "save", "the", "with",
            "friends", "your", "kindly", "please", "now", "it", "us", "and", "or", "to", "with", "a", "friend", "click",
@@ -63,11 +63,19 @@ _COMMENTS = re.compile(
     r"comment data is processed|uses akismet|log ?in to (?:comment|reply)|no comments yet|"
     r"be the first to comment|comments are closed|view comments|show comments)\b|^\d*\s*comments?$"
 )
-_ADBLOCK = re.compile(r"\bad ?block(?:er|ing)?\b|\bdisabl\w* (?:your |the )?ad|\bwhitelist(?:ing)? (?:us|our)")
+# "disable your ad blocker", not "disabling adaptive cruise control" or "disabled the administrator".
+_ADBLOCK = re.compile(r"\bad ?block(?:er|ing)?\b|\bdisabl\w* (?:your |the |an? )?ads?\b|\bwhitelist(?:ing)? (?:us|our)")
 _COOKIE = re.compile(r"\bcookies?\b")
 _COOKIE_CTX = re.compile(r"\b(?:we use|uses|accept|consent|preferences|settings|policy|by (?:continuing|using)|"
                          r"your experience|reject|manage)\b")
-_NEWSLETTER = re.compile(r"\bnewsletters?\b|\bsign up\b|\bsubscribe\b|\bin(?:to)? your inbox\b|\bfollow us\b|"
+# A pitch to the reader ("Sign up for our newsletter", "Subscribe now"), not news of someone
+# who signs up or subscribes ("Haaland is set to sign up for two more years").
+_NEWSLETTER = re.compile(r"\bnewsletters?\b|^(?:sign up|subscribe)\b|\b(?:sign up|subscribe) (?:for|to) (?:our|my|"
+                         r"the (?:weekly|daily|free|monthly))\b|"
+                         r"\bsubscribe (?:now|today|here)\b|\bin(?:to)? your inbox\b|\bfollow us\b|"
+                         r"\bfollow [\w'’ ]{1,40} on (?:google news|instagram|twitter|x|facebook|telegram|whatsapp|"
+                         r"tiktok|youtube|threads|bluesky|linkedin)\b|\b(?:on|download|get) our (?:\w+ )?app\b|"
+                         r"\bsupport (?:our |independent )?(?:\w+ )?journalism\b|\b(?:monthly|one-off) donation\b|"
                          r"\bjoin our \w+ (?:channel|group|community)\b|\bdownload our (?:\w+ )?app\b")
 _NOTIFY = re.compile(r"\b(?:get|enable|allow|turn on|receive) (?:push |browser |instant |breaking news )?"
                      r"(?:notifications?|alerts)\b|\bno,? thanks\b|\byes,? please\b")
@@ -87,13 +95,35 @@ _AGENCY = re.compile(
     r"republished|syndicated|generated|edited)|\bfrom a (?:wire|syndicated) (?:agency )?feed\b"
 )
 _AGENCY_SUB = re.compile(r"\bsubscri(?:ber|bers|ption|ptions|be)\b")
-_AGENCY_SUB_CTX = re.compile(r"\b(?:contact us|options|offered|portion|news service|wire service|"
+# Subscription terms of a wire service, not a company's subscribers ("subscriber growth was
+# strongest where it offered cheaper ad-supported options").
+_AGENCY_SUB_CTX = re.compile(r"\b(?:contact us|news service|wire service|"
                              r"redistribut\w*|licens\w*|broadcasting system)\b")
 _ENGAGE = re.compile(
     r"\b(?:join the (?:conversation|discussion|debate)|let us know|tell us (?:what|your|in)|share your "
     r"(?:thoughts|views|opinion|story|experience)|what (?:are|is) your (?:thoughts|view|views|opinion|take)|"
-    r"what do you think|in the comments?(?: section)? below|comment below|sound off|have your say)\b"
+    r"what do you think|(?:write|tell|let) us\b.{0,20}\bin the comments?|in the comments?(?: section)? below|"
+    r"comment below|sound off|have your say)\b"
 )
+# Page furniture of press releases and wire copy: release labels, contacts, "About X" boxes,
+# contributor lines, disclaimers, video and audio links, section headings of SEO pages.
+_RELEASE = re.compile(
+    r"^(?:for immediate release|information note|notes? (?:to|for) editors|media (?:contacts?|relations|"
+    r"enquiries|inquiries)|press (?:office|contacts?|enquiries|inquiries)|for (?:more|further) information\b)"
+)
+_ABOUT_BOX = re.compile(r"^about (?:the |us\b)?[\w&.'’ -]{1,40}$")
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ()-]{7,}\d")
+_CONTRIBUTED = re.compile(
+    r"\b(?:writers?|reporters?|correspondents?|journalists?|staff)\b[^.]{0,120}\bcontributed\b"
+    r"(?: (?:to )?(?:this|the) (?:report|story|article|reporting))?\.?$"
+)
+_DISCLAIMER = re.compile(r"^disclaimer\b|\bis not (?:financial|investment|legal|medical|tax) advice\b")
+_VIDEO = re.compile(r"^(?:watch|video|listen|audio|podcast)\s*:|\(\d{1,2}:\d{2}\)$")
+_SECTION_HEAD = re.compile(
+    r"^(?:key (?:takeaways|points|facts)|in this (?:article|story)|table of contents|contents|at a glance|"
+    r"the bottom line|tl;?dr)\b\s*:?"
+)
+_LIVE_LABEL = re.compile(r"^live (?:coverage|updates?|blog)\b")
 # Asking the reader's opinion is engagement bait; other "you" questions may be explainer
 # headings and are furniture only when nothing answers them.
 _Q_OPINION = re.compile(r"\byou (?:think|believe|feel|agree|reckon)\b|\byour (?:thoughts|views?|opinion|take)\b|"
@@ -104,7 +134,8 @@ _FAQ_HEAD = re.compile(r"^(?:frequently asked questions|faqs?|common questions|q
 _BREADCRUMB_SEP = re.compile(r"\s*(?:»|›|>|\||\s/\s)\s*")
 _RUN_ON = re.compile(r"^(?:[A-Z][a-z]{1,15}){3,6}$")
 FAQ_RESTATES = 0.5
-BULLET = re.compile(r"^(?:[-*•·–]\s+)")
+# List bullets, and the ">" of a quoted (Markdown blockquote) box.
+BULLET = re.compile(r"^(?:(?:[-*•·–]|>)\s+)+")
 
 
 def unit_core(text: str) -> str:
@@ -140,8 +171,9 @@ def line_rule(u: Unit, pos: int, n: int) -> str | None:
     words = tokens(text)
     nw = len(words)
     short = nw <= 12
-    # Long units at the document's edges may be notices; in the middle they are prose.
-    edge = pos < 4 or pos >= n - 6
+    # Long units at the document's edges may be notices; in the middle they are prose. The
+    # edges are a share of the document, so a short article is not all edge.
+    edge = pos < min(4, max(1, n // 5)) or pos >= n - min(6, max(1, n // 4))
     if not core:
         return "decoration"
     if _AD_LINE.match(core) or _FLAG.match(core):
@@ -155,7 +187,8 @@ def line_rule(u: Unit, pos: int, n: int) -> str | None:
     m = _RELATED.match(core)
     if m and nw <= 30:
         rest = core[m.end():].strip()
-        if not rest or (nw <= 6 and not ends_sentence(text)) or u.sep_hint or re.match(r"^[:|»\-–—]", rest):
+        if (not rest or (nw <= 6 and not ends_sentence(text)) or u.sep_hint or re.match(r"^[:|»\-–—]", rest)
+                or re.match(r"^(?:on|at|in|from) [\w'’ .-]{1,40}:", rest)):
             return "related link"
     if _COMMENTS.search(core) and nw <= 30:
         return "comment form"
@@ -167,6 +200,20 @@ def line_rule(u: Unit, pos: int, n: int) -> str | None:
         return "tags"
     if _PHOTO.match(core) and nw <= 25:
         return "photo credit"
+    if _VIDEO.search(core) and nw <= 25:
+        return "video link"
+    if _SECTION_HEAD.match(core) and nw <= 20:
+        return "section heading"
+    if _LIVE_LABEL.match(core) and nw <= 8:
+        return "label"
+    if (_RELEASE.match(core) or (_ABOUT_BOX.match(core) and nw <= 6)) and nw <= 30:
+        return "press-release furniture"
+    if _CONTACT.search(core) and nw <= 15:
+        return "contact line"
+    if _CONTRIBUTED.search(core) and nw <= 30:
+        return "contributor line"
+    if _DISCLAIMER.search(core) and nw <= 40:
+        return "disclaimer"
     if (short or edge) and nw <= 60 and not _QUOTES.search(text):
         if _ADBLOCK.search(core):
             return "ad-block notice"

@@ -15,7 +15,6 @@ import re
 _TO_MODEL = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+|these\s+)?"
     r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|original\s+|system\s+)*(?:instructions?|prompts?|directives?)\b"
-    r"|\b(?:previous|prior|above|earlier|original|new) (?:system )?(?:instructions?|prompts?|directives?)\b"
     r"|\b(?:system|developer) (?:prompt|message|policy|instructions?|override)\b"
     r"|\byou are (?:now )?(?:an? |the )?(?:ai|assistant|language model|llm|chatbot|model)\b"
     r"|\b(?:ignore|disregard|forget)\s+(?:everything\s+|all\s+)?(?:the\s+|that\s+)?(?:above|previous|preceding)\b"
@@ -37,7 +36,7 @@ _ORDER_ABOUT_BRIEF = re.compile(
 )
 _OF_EVERY = re.compile(
     r"\b(?:headline|title|summary)s? of (?:every|each|all|the other|other) (?:story|stories|articles?|items?)\b"
-    r"|\b(?:in|of) this (?:brief|digest|newsletter|summary)\b",
+    r"|\b(?:in|of) this (?:digest|newsletter)\b",
     re.I,
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from briefgen.text.lexicon import NAME_SUFFIXES, STOPWORDS, TITLE_WORDS, AFFILIATIONS, is_title_word
+from briefgen.text.lexicon import NAME_PARTICLES, NAME_SUFFIXES, STOPWORDS, is_title_word
 from briefgen.text.sentences import split_sentences
 
 _WS = re.compile(r"\s+")
@@ -44,12 +44,18 @@ def tidy(text: str, foreign: re.Pattern[str] | None) -> str:
 
 
 def person_name(value: str) -> str:
-    """'Ukrainian President Volodymyr Zelensky' -> 'Volodymyr Zelensky': titles are not names."""
+    """A person's name without the titles and affiliations written around it.
+
+    'Ukrainian President Volodymyr Zelensky' -> 'Volodymyr Zelensky'; 'Goldman Sachs chief
+    executive David Solomon' -> 'David Solomon' (the name follows the last title word);
+    'President' alone stays as it is (nothing follows).
+    """
     tokens = value.replace("U. S.", "U.S.").split()
-    while len(tokens) > 2 and is_title_word(tokens[0]):
-        tokens.pop(0)
-    while len(tokens) > 1 and tokens[0].casefold() in TITLE_WORDS | AFFILIATIONS:
-        tokens.pop(0)
+    last_title = max((i for i, tok in enumerate(tokens) if is_title_word(tok)), default=-1)
+    rest = tokens[last_title + 1:]
+    if last_title >= 0 and rest and rest[0][:1].isupper() and all(
+            tok[:1].isupper() or tok.casefold() in NAME_PARTICLES for tok in rest):
+        return " ".join(rest)
     return " ".join(tokens)
 
 
@@ -129,8 +135,13 @@ def clean_people(names: list[str], text: str, byline: str | None, not_people: li
 
 
 def headline_style(text: str) -> str:
-    """Headlines name people by surname: 'Ukrainian President Volodymyr Zelenskyy reaffirms …'
-    becomes 'Zelenskyy reaffirms …' (the small model copies the body's full titles)."""
+    """A headline without the titles the small model copies from the body before a name:
+    'Ukrainian President Volodymyr Zelenskyy reaffirms …' -> 'Volodymyr Zelenskyy reaffirms …'.
+
+    Only titles and nationality words go, never a word of the name itself: a first name
+    cannot be told from a family name written first ('Li Qiang says'), nor a place from a
+    person ('Dubai Airshow opens').
+    """
     tokens = text.split()
     i = 0
     while i < len(tokens) - 1 and is_title_word(tokens[i]):
@@ -138,12 +149,6 @@ def headline_style(text: str) -> str:
     if i == 0:
         return text
     rest = tokens[i:]
-    # "Volodymyr Zelenskyy reaffirms": a first name before the surname goes too.
-    # Not in Title Case Headlines, where every word is capitalized and "Trump Plans" is no name.
-    long_words = [t for t in rest[2:] if len(t) > 3]
-    title_case = bool(long_words) and sum(t[:1].isupper() for t in long_words) / len(long_words) > 0.6
-    if not title_case and len(rest) > 2 and rest[0][:1].isupper() and rest[1][:1].isupper() and rest[2][:1].islower():
-        rest = rest[1:]
     return " ".join(rest) if rest and rest[0][:1].isupper() else text
 
 

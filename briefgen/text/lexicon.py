@@ -6,8 +6,6 @@ Every list says what it is for; ``tests/test_lexicon.py`` checks the lists thems
 
 from __future__ import annotations
 
-import re
-
 # Function words and the glue of news prose ("said", "according"): never content, never a
 # name. Used by grounding (content terms), cleaning (language share, FAQ overlap) and, with
 # the topic-free lists below, by clustering.
@@ -78,6 +76,9 @@ GENERIC_PLACE = frozenset(
     """.split()
 )
 
+# Lowercase words inside a name ("Ursula von der Leyen", "Luiz Inácio Lula da Silva").
+NAME_PARTICLES = frozenset("von van der den de del della di da dos du la le al bin ibn".split())
+
 # Suffixes and codes that qualify the name before them ("Martin Luther King, Jr.", "Acme, Inc.").
 NAME_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv inc inc. ltd ltd. llc plc ag sa co co.".split())
 
@@ -104,12 +105,35 @@ NON_TERMINAL_ABBREVIATIONS = (
     "Vol Art Sec approx vs Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec"
 ).split()
 
-_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ese|ish|ean|an|i)$")
+# Nationality and regional adjectives written before a title ("Danish Prime Minister").
+# A list, not a suffix rule: "-i" and "-an" also end Dubai, Nairobi, Goldman and Sudan.
+DEMONYMS = frozenset(
+    """
+    afghan albanian algerian american andorran angolan argentine argentinian armenian australian
+    austrian azerbaijani bahamian bahraini bangladeshi barbadian belarusian belgian belizean
+    beninese bhutanese bolivian bosnian botswanan brazilian british bruneian bulgarian burkinabe
+    burmese burundian cambodian cameroonian canadian chadian chilean chinese colombian congolese
+    croatian cuban cypriot czech danish djiboutian dominican dutch ecuadorian egyptian
+    emirati english eritrean estonian ethiopian european fijian filipino finnish french gabonese
+    gambian georgian german ghanaian greek grenadian guatemalan guinean guyanese haitian honduran
+    hungarian icelandic indian indonesian iranian iraqi irish israeli italian ivorian jamaican
+    japanese jordanian kazakh kenyan korean kosovar kuwaiti kyrgyz lao laotian latvian lebanese
+    liberian libyan lithuanian luxembourgish macedonian malagasy malawian malaysian maldivian
+    malian maltese mauritanian mauritian mexican moldovan monegasque mongolian montenegrin
+    moroccan mozambican namibian nepalese nepali nicaraguan nigerian nigerien norwegian omani
+    pakistani palestinian panamanian paraguayan persian peruvian polish portuguese qatari
+    romanian russian rwandan salvadoran samoan saudi scottish senegalese serbian
+    singaporean slovak slovakian slovenian somali spanish sudanese surinamese swedish
+    swiss syrian taiwanese tajik tanzanian thai togolese tongan trinidadian tunisian turkish
+    turkmen ugandan ukrainian uruguayan uzbek venezuelan vietnamese welsh yemeni zambian
+    zimbabwean kurdish arab catalan basque flemish tibetan
+    """.split()
+)
 
 
 def is_demonym(word: str) -> bool:
     """'Ukrainian', 'Danish', 'Japanese', 'Israeli': a nationality word before a title."""
-    return bool(_DEMONYM.match(word))
+    return word[:1].isupper() and word.casefold().strip(",") in DEMONYMS
 
 
 def is_title_word(word: str) -> bool:
