@@ -181,9 +181,9 @@ PARENT_SCRIPT = textwrap.dedent(
 )
 
 
-def run_parent_and_kill_it(tmp_path: Path, fake: bool, cache: str) -> int:
+def run_parent_and_kill_it(tmp_path: Path, fake: bool, cache: str, server_script: str = FAKE_SERVER) -> int:
     """Start a server from a child python, SIGKILL that python, return the server's pid."""
-    script = PARENT_SCRIPT.format(root=str(ROOT), home=str(tmp_path / "home"), cache=cache, fake=fake, script=FAKE_SERVER)
+    script = PARENT_SCRIPT.format(root=str(ROOT), home=str(tmp_path / "home"), cache=cache, fake=fake, script=server_script)
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         line = parent.stdout.readline()  # type: ignore[union-attr]
@@ -206,6 +206,14 @@ def assert_dies(server_pid: int, timeout: float) -> None:
 
 def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
     assert_dies(run_parent_and_kill_it(tmp_path, fake=True, cache=str(tmp_path / "cache")), 5)
+
+
+def test_a_server_busy_with_a_request_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    # uvicorn takes SIGTERM as "finish the request in flight first": on a loaded machine a
+    # generation runs for minutes, and the server outlived its killed parent. A server that
+    # ignores SIGTERM stands for it; the parent-death signal must be one it cannot ignore.
+    ignoring = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + FAKE_SERVER
+    assert_dies(run_parent_and_kill_it(tmp_path, fake=True, cache=str(tmp_path / "cache"), server_script=ignoring), 5)
 
 
 # ---- the real embedded model (slow) -------------------------------------------------------------
