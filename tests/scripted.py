@@ -42,3 +42,16 @@ def notes_for(request: dict[str, Any], points: int = 3) -> dict[str, Any]:
 def notes_responder(request: dict[str, Any]) -> str:
     """Responder callable for the fake server: valid ArticleNotes for every request."""
     return json.dumps(notes_for(request))
+
+
+def facts_for(request: dict[str, Any], picks: list[int] | None = None) -> dict[str, Any]:
+    """ArticleFacts JSON (the 'selected sentences' design): sentence numbers instead of points."""
+    notes = notes_for(request)
+    numbers = [int(n) for n, _ in SENTENCE.findall(user_text(request))]
+    chosen = picks if picks is not None else numbers[1:4]
+    return {k: v for k, v in notes.items() if k != "points"} | {"facts": chosen}
+
+
+def facts_responder(request: dict[str, Any]) -> str:
+    """Responder callable for the fake server: valid ArticleFacts for every request."""
+    return json.dumps(facts_for(request))

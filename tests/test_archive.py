@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fakeserver import FakeOpenAI
 from scripted import notes_responder
 from smtpserver import Server, smtp_server  # noqa: F401
-from test_deliver import DAY, send, write_config
+from test_email import DAY, send, write_config
 
 from briefgen.cli import main
 from briefgen.models import Brief

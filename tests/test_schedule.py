@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from fakeserver import FakeOpenAI
 from scripted import notes_responder
 from smtpserver import Server, smtp_server  # noqa: F401
-from test_deliver import write_config
+from test_email import write_config
 
 from briefgen.cli import main
 from briefgen.errors import DeliveryError

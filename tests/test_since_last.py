@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from fakeserver import FakeOpenAI
 from scripted import notes_responder
 from smtpserver import Server, smtp_server  # noqa: F401
-from test_deliver import write_config
+from test_email import write_config
 
 from briefgen.cli import main
 from briefgen.publish.history import mark_since_last
@@ -128,25 +128,3 @@ def test_send_since_last_mails_only_what_is_new(fake_llm: FakeOpenAI, smtp_serve
     with Store(Path(os.environ["BRIEFGEN_HOME"]) / "state.sqlite3") as store:
         days = {d.isoformat() for _, _, d in store.published_members()}
     assert days == {DAY1, DAY2}
-
-
-def ref(art_id: str, content_hash: str | None = None, wire: str | None = None) -> SourceRef:
-    return SourceRef(id=art_id, title=art_id, source=f"{art_id}.txt", content_hash=content_hash, wire_copy_of=wire)
-
-
-def test_matching_rules() -> None:
-    sent = [("s1", ["h1", "h2"], None), ("s2", ["h3"], None)]
-    today = [
-        Story(id="t1", headline="", summary="", articles=[ref("a1", "h1"), ref("a2", "h2")]),  # same members
-        Story(id="t2", headline="", summary="", articles=[ref("a3", "h3"), ref("a4", "h4", wire="a3")]),  # a reprint
-        Story(id="t3", headline="", summary="", articles=[ref("a5", "h5")]),  # new
-    ]
-    marked = mark_since_last(today, sent)  # type: ignore[arg-type]
-    assert [(s.seen_before, s.update, s.shown) for s in marked] == [(True, False, False), (True, False, False),
-                                                                    (False, False, True)]
-    grown = Story(id="t4", headline="", summary="", articles=[ref("a1", "h1"), ref("a6", "h6")])
-    [marked_grown] = mark_since_last([grown], sent)  # type: ignore[arg-type]
-    assert marked_grown.update and marked_grown.shown
-    # Rows recorded before hashes were kept hold article ids; the same id is the same article.
-    [old_row] = mark_since_last([today[0]], [("s1", ["a1", "a2"], None)])  # type: ignore[list-item]
-    assert old_row.seen_before

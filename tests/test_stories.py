@@ -118,3 +118,10 @@ def test_build_story_is_deterministic_and_handles_undated_members() -> None:
     two = build_story(list(reversed(ids)), summaries, articles)
     assert one == two
     assert one.first_seen is not None  # the undated member does not break the earliest date
+
+
+def test_story_people_merge_spelling_variants_keeping_the_full_name() -> None:
+    from briefgen.dedupe.stories import union_people
+
+    assert union_people([["Zelensky", "Trump"], ["Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]]) == [
+        "Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]

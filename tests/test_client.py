@@ -9,19 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, Field
 
-from briefgen.config import Settings, load_settings
+from briefgen.config import Settings
 from briefgen.errors import CapabilityError, LLMError, LLMOutputError
-from briefgen.llm.client import (
-    DEFAULT_EMBEDDED_MODEL,
-    DEFAULT_OPENAI_MODEL,
-    Backend,
-    LLMClient,
-    cache_key,
-    resolve_backend,
-    response_format_for,
-    schema_for,
-)
-from briefgen.llm.schemas import ResponseMode
+from briefgen.llm.backends import DEFAULT_EMBEDDED_MODEL, Backend
+from briefgen.llm.client import LLMClient
+from briefgen.llm.schemas import ResponseMode, response_format_for
 from briefgen.store import Store
 from fakeserver import FakeOpenAI, Reply, bad_request, fake_llm, format_rejected, rate_limited  # noqa: F401
 
@@ -55,63 +47,6 @@ def make_client(server: FakeOpenAI, mode: ResponseMode = "json_object_schema", s
 
 def ask(client: LLMClient, **kw: object) -> Summary:
     return client.structured(task="summarize", messages=MESSAGES, schema=Summary, article_id="ab12cd34ef56", **kw)  # type: ignore[arg-type]
-
-
-# ---- schema renderings -------------------------------------------------------------------------
-
-def _objects(node: object) -> list[dict]:
-    found: list[dict] = []
-    if isinstance(node, dict):
-        if node.get("type") == "object" or "properties" in node:
-            found.append(node)
-        for v in node.values():
-            found.extend(_objects(v))
-    elif isinstance(node, list):
-        for v in node:
-            found.extend(_objects(v))
-    return found
-
-
-def _keys(node: object) -> set[str]:
-    if isinstance(node, dict):
-        out = set(node) - {"properties"}
-        for k, v in node.items():
-            out |= _keys(v) if k != "properties" else set().union(*(_keys(s) for s in v.values()))
-        return out
-    if isinstance(node, list):
-        return set().union(*(_keys(v) for v in node)) if node else set()
-    return set()
-
-
-def test_strict_schema_requires_every_field_and_forbids_extras() -> None:
-    schema = schema_for(Summary, "json_schema_strict")
-    objs = _objects(schema)
-    assert len(objs) == 2  # Summary and the inlined Point
-    for obj in objs:
-        assert obj["additionalProperties"] is False
-        assert sorted(obj["required"]) == sorted(obj["properties"])
-    keys = _keys(schema)
-    assert not keys & {"maxLength", "minLength", "default", "$ref", "$defs", "title"}
-
-
-def test_embedded_schema_keeps_bounds_for_the_grammar() -> None:
-    rf = response_format_for(Summary, "json_object_schema")
-    assert rf["type"] == "json_object"
-    schema = rf["schema"]
-    assert schema["properties"]["headline"]["maxLength"] == 80
-    assert schema["properties"]["points"]["maxItems"] == 4
-    assert schema["required"] == ["headline", "points"]  # optional fields stay optional
-    assert "$ref" not in json.dumps(schema)
-
-
-def test_a_property_named_title_survives_title_stripping() -> None:
-    class Titled(BaseModel):
-        title: str
-        default: int
-
-    schema = schema_for(Titled, "json_schema_strict")
-    assert set(schema["properties"]) == {"title", "default"}
-    assert "title" not in schema  # the model's own title keyword is gone
 
 
 # ---- request shape per response mode ------------------------------------------------------------
@@ -350,61 +285,6 @@ def test_cache_off_asks_again(fake_llm: FakeOpenAI, tmp_path: Path) -> None:
     assert len(fake_llm.chat_requests) == 2
 
 
-def test_cache_key_ignores_the_embedded_port_but_not_the_model() -> None:
-    a = Backend(kind="embedded", model="m", base_url="http://127.0.0.1:1111/v1", api_key=None,
-                response_mode="json_object_schema", identity="embedded:sha256:abc")
-    b = Backend(kind="embedded", model="m", base_url="http://127.0.0.1:2222/v1", api_key=None,
-                response_mode="json_object_schema", identity="embedded:sha256:abc")
-    c = Backend(kind="embedded", model="m", base_url=None, api_key=None,
-                response_mode="json_object_schema", identity="embedded:sha256:def")
-    rf = response_format_for(Summary, "json_object_schema")
-    key = cache_key(a, MESSAGES, rf, 0.0, 600, "")
-    assert key == cache_key(b, MESSAGES, rf, 0.0, 600, "")
-    assert key != cache_key(c, MESSAGES, rf, 0.0, 600, "")
-    assert key != cache_key(a, MESSAGES, rf, 0.2, 600, "")
-
-
 def test_responder_answers_when_the_script_is_empty(fake_llm: FakeOpenAI) -> None:
     fake_llm.responder = lambda req: {"headline": req["messages"][-1]["content"][9:19], "points": []}
     assert ask(make_client(fake_llm)).headline == "The dam op"
-
-
-# ---- backend selection -------------------------------------------------------------------------
-
-def test_resolve_backend_defaults_to_embedded() -> None:
-    settings, _ = load_settings(env={})
-    b = resolve_backend(settings)
-    assert (b.kind, b.model, b.base_url, b.response_mode) == ("embedded", DEFAULT_EMBEDDED_MODEL, None, "json_object_schema")
-    assert b.identity.startswith("embedded:sha256:cc324af0")
-    assert resolve_backend(settings, embedded_identity="f00").identity == "embedded:sha256:f00"
-
-
-def test_resolve_backend_openai_from_key() -> None:
-    settings, _ = load_settings(env={"OPENAI_API_KEY": "sk-test"})
-    b = resolve_backend(settings)
-    assert (b.kind, b.model, b.response_mode, b.api_key) == ("openai", DEFAULT_OPENAI_MODEL, "json_schema_strict", "sk-test")
-
-
-def test_resolve_backend_base_url_wins_over_key_and_flags_win_over_env() -> None:
-    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://env:1/v1", "BRIEFGEN_MODEL": "llama3"}
-    settings, _ = load_settings(env=env)
-    b = resolve_backend(settings)
-    assert (b.kind, b.base_url, b.model, b.response_mode) == ("server", "http://env:1/v1", "llama3", "json_schema")
-    assert b.identity == "server:http://env:1/v1:llama3"
-
-    env["BRIEFGEN_BASE_URL"] = "http://briefgen:2/v1"  # BRIEFGEN_* beats OPENAI_*
-    assert resolve_backend(load_settings(env=env)[0]).base_url == "http://briefgen:2/v1"
-
-    flagged, _ = load_settings(flags={"base_url": "http://flag:3/v1/", "response_format": "json_object"}, env=env)
-    b = resolve_backend(flagged)
-    assert (b.base_url, b.response_mode) == ("http://flag:3/v1", "json_object")
-
-
-def test_resolve_backend_custom_local_model_identity(tmp_path: Path) -> None:
-    gguf = tmp_path / "tiny.gguf"
-    gguf.write_bytes(b"GGUF")
-    settings, _ = load_settings(flags={"local_model": gguf}, env={})
-    b = resolve_backend(settings)
-    assert b.kind == "embedded" and b.model == "tiny"
-    assert str(gguf.resolve()) in b.identity
-    assert resolve_backend(settings, embedded_identity="deadbeef").identity == "embedded:deadbeef"

@@ -1,0 +1,63 @@
+"""Proper names in running text and the keys that compare them (briefgen.text.names)."""
+
+from __future__ import annotations
+
+from briefgen.text.names import name_key, name_word, org_keys, person_key, place_keys, proper_names, text_names
+
+
+def test_capitalized_words_that_grammar_did_not_capitalize_are_names() -> None:
+    text = "Yesterday the council met Clara Voss in Riverton. Officials said President Trump called in March."
+    assert proper_names(text) == {"clara", "voss", "riverton", "trump"}
+
+
+def test_sentence_initial_words_count_only_when_asked() -> None:
+    assert proper_names("Voss approved the budget.") == set()
+    assert proper_names("Voss approved the budget.", sentence_start=True) == {"voss"}
+    # Still not when the first word is glue or a title.
+    assert proper_names("After the vote, Voss left.", sentence_start=True) == {"voss"}
+    assert proper_names("President Voss left.", sentence_start=True) == {"voss"}
+
+
+def test_title_case_headings_count_only_when_asked() -> None:
+    heading = "Council Approves Flood Budget For Riverton Levees"
+    assert proper_names(heading) == set()
+    assert "riverton" in proper_names(heading, headings=True)
+    # A heading line does not hide the names of the prose below it.
+    assert proper_names(heading + "\nThe money goes to Riverton and Ostby.") == {"riverton", "ostby"}
+
+
+def test_titles_months_weekdays_and_furniture_are_never_names() -> None:
+    text = "The Minister and the Mayor met on Monday in January with Zelensky's aides. Readers can Share it."
+    assert proper_names(text) == {"zelensky"}
+    for word in ("President", "Ministers", "March", "Tuesday", "Share", "The"):
+        assert name_word(word) == "", word
+
+
+def test_possessives_and_curly_quotes_are_cut() -> None:
+    assert name_word("Zelensky’s") == name_word("Zelensky's") == "zelensky"
+    assert proper_names("the plan of Frederiksen’s office") == {"frederiksen"}
+
+
+def test_name_key_is_six_folded_letters() -> None:
+    assert name_key("Zelensky's") == name_key("Zelenskyy") == name_key("ZELENSKIY") == "n:zelens"
+    assert name_key("The") == name_key("President") == name_key("Al") == ""
+    assert text_names("They met Mette Frederiksen in Copenhagen.") == {"n:mette", "n:freder", "n:copenh"}
+
+
+def test_person_key_tolerates_transliteration() -> None:
+    assert person_key("Volodymyr Zelensky") == person_key("Zelenskiy") == person_key("ZELENSKYY") == "p:zelens"
+    assert person_key("Donald Trump") != person_key("Donald Tusk")
+    assert person_key("") == ""
+
+
+def test_org_keys_meet_their_acronym() -> None:
+    assert org_keys("European Central Bank") == {"o:european central bank", "o:ecb"}
+    assert org_keys("European Central Bank") & org_keys("ECB")
+    assert org_keys("The Bank of England") == {"o:bank of england", "o:be"}
+    assert org_keys("") == set()
+
+
+def test_place_keys_drop_generic_words() -> None:
+    assert place_keys("Izmir province") == place_keys("Izmir") == {"l:izmir"}
+    assert place_keys("North Rhine-Westphalia") == {"l:rhine", "l:westphalia"}
+    assert place_keys("the capital") == set()

@@ -1,0 +1,49 @@
+"""Sentence splitting and the lede (briefgen.text.sentences)."""
+
+from __future__ import annotations
+
+from briefgen.text.sentences import LEDE_MAX_CHARS, LEDE_MIN_CHARS, lede, split_sentences
+
+
+def test_titles_and_abbreviations_do_not_end_a_sentence() -> None:
+    text = "Speaking in Kyiv, U.S. President Donald Trump said talks would go on. Gen. Smith agreed. Mr. Jones did not."
+    assert split_sentences(text) == [
+        "Speaking in Kyiv, U.S. President Donald Trump said talks would go on.",
+        "Gen. Smith agreed.",
+        "Mr. Jones did not.",
+    ]
+    assert split_sentences("Prices rose 4.5 percent in March. The bank meets on Sept. 18 to decide.") == [
+        "Prices rose 4.5 percent in March.", "The bank meets on Sept. 18 to decide."]
+
+
+def test_a_sentence_never_spans_a_paragraph() -> None:
+    text = "The first paragraph ends without a stop\n\nThe second begins here. It has two sentences."
+    assert split_sentences(text) == ["The first paragraph ends without a stop", "The second begins here.",
+                                     "It has two sentences."]
+    # Blank lines with spaces in them still separate paragraphs.
+    assert split_sentences("Heading of a list\n  \nThe list follows.") == ["Heading of a list", "The list follows."]
+
+
+def test_a_wrapped_line_is_one_sentence_and_spacing_is_tidied() -> None:
+    assert split_sentences("The line\nwraps here.   Next one.") == ["The line wraps here.", "Next one."]
+    assert split_sentences("  \n\n  ") == []
+    assert split_sentences("") == []
+
+
+def test_quotes_stay_with_their_sentence() -> None:
+    text = "“We will rebuild,” the mayor said. Residents applauded."
+    assert split_sentences(text) == ["“We will rebuild,” the mayor said.", "Residents applauded."]
+
+
+def test_lede_is_the_first_sentence_or_two_when_it_is_short() -> None:
+    long_first = "The Riverton council approved a flood budget of 12 million euros on Tuesday after a long debate."
+    assert len(long_first) >= LEDE_MIN_CHARS
+    assert lede([long_first, "Work starts in May."]) == long_first
+    assert lede(["Dam opens.", "Crowds cheered on both banks of the river as the new dam opened on Monday morning."]) \
+        == "Dam opens. Crowds cheered on both banks of the river as the new dam opened on Monday morning."
+
+
+def test_lede_never_grows_past_its_maximum_and_falls_back() -> None:
+    assert lede(["Tiny.", "B" * LEDE_MAX_CHARS + "."]) == "Tiny."
+    assert lede([], "Fallback title") == "Fallback title"
+    assert lede([]) == ""
