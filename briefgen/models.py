@@ -132,8 +132,9 @@ class Evidence(BaseModel):
 # verified: the model's point, checked against its cited sentence (or a neighbour); repaired: the
 # model's point, supported by another sentence of the article than the one it cited (the
 # citation was corrected by code); fallback: the cited sentence itself (the paraphrase failed);
-# extracted: a sentence code picked to top up a thin story; unverified: kept visibly unchecked.
-KeyPointStatus = Literal["generated", "verified", "repaired", "fallback", "extracted", "unverified"]
+# extracted: a sentence code picked to top up a thin story; selected: a sentence the model chose
+# as carrying the news, shown as written (tightened); unverified: kept visibly unchecked.
+KeyPointStatus = Literal["generated", "verified", "repaired", "fallback", "extracted", "selected", "unverified"]
 
 
 class KeyPoint(BaseModel):
@@ -237,6 +238,7 @@ class GroundingStats(BaseModel):
     dropped: int = 0
     repeated: int = 0  # verified but restating the summary or another point: not shown
     extracted: int = 0  # sentences added by code when the model gave too few distinct points
+    selected: int = 0  # sentences the model chose, shown as written: verified by construction
     headlines_replaced: int = 0  # headline/summary not about the article's points (e.g. injected)
     unverified_shown: int = 0
     flagged: int = 0

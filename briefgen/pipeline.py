@@ -106,7 +106,8 @@ def load_task_prompt(name: str, settings: Settings) -> Prompt:
 def chunk_budget(prompt: Prompt, settings: Settings) -> int:
     """Article tokens per chunk: model context − the prompt's fixed part − output − margin."""
     fixed = sum(chunking.count_tokens(m["content"]) for m in prompt.render(
-        title="", dateline="", published="", sentences=[], part=1, parts=1, max_points=settings.points_per_article))
+        title="", dateline="", published="", sentences=[], part=1, parts=1, max_points=settings.points_per_article,
+        budget=settings.points_per_article))
     return max(256, settings.context_tokens - fixed - prompt.max_tokens - CONTEXT_MARGIN)
 
 

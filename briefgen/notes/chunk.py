@@ -109,3 +109,43 @@ def chunk_article(article: Article, budget_tokens: int) -> list[Chunk]:
               sentences=g, tokens=header + _cost(g))
         for i, g in enumerate(groups)
     ]
+
+
+# A heading that opens background, not news of the day: an explainer's question ("What is
+# the ECB?"), or a section named for its history or context.
+_BACKGROUND_HEADING = re.compile(
+    r"^(?:what|who|why|how|when|where|which)\b.*\?$|\b(?:background|history|historical|context|explainer|"
+    r"timeline|key actors|fact ?box|at a glance)\b",
+    re.IGNORECASE,
+)
+# "Minsk Agreements (2014 & 2015): These agreements…": a glossary or timeline entry.
+_LABELED_ENTRY = re.compile(r"^[A-Z][^.:!?]{2,60}:\s+\S")
+
+
+def _is_heading(paragraph: str) -> bool:
+    words = paragraph.split()
+    return 0 < len(words) <= 12 and not paragraph.rstrip().endswith((".", "!", '"', "”"))
+
+
+def background_sentences(article: Article) -> set[int]:
+    """Numbers of the sentences that are background, not the day's news.
+
+    The answer under an explainer heading (until the next heading that is not one), and
+    runs of two or more labeled entries ("Istanbul Talks (March 2022): …"). Generic page
+    structure, no phrase of any one article: SEO and broadcaster pages add such blocks to
+    news, and a brief must not present them as what happened today.
+    """
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", article.body)]
+    paragraphs = [p for p in paragraphs if p]
+    labeled = [bool(_LABELED_ENTRY.match(p)) for p in paragraphs]
+    out: set[int] = set()
+    n = 0
+    in_background = False
+    for i, para in enumerate(paragraphs):
+        count = len(split_sentences(para))
+        if _is_heading(para):
+            in_background = bool(_BACKGROUND_HEADING.search(para))
+        elif in_background or (labeled[i] and ((i > 0 and labeled[i - 1]) or (i + 1 < len(labeled) and labeled[i + 1]))):
+            out.update(range(n + 1, n + count + 1))
+        n += count
+    return out

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
-from briefgen.notes.chunk import number_sentences
+from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.figures import bare_numbers
 from briefgen.text.names import proper_names
@@ -34,8 +34,9 @@ _QUOTED = re.compile(r'"([^"]{12,})"')
 # Share of a text's content terms already said by an earlier point (or the summary) above
 # which it is a repeat.
 REPEAT_COVERAGE = 0.75
-# Share of a headline's content terms the article's title, opening and points must hold.
-HEADLINE_COVERAGE = 0.34
+# Share of a headline's or summary's content terms that one supporting sentence must hold:
+# stricter than for a key point, since a headline is read first and trusted most.
+STRICT_COVERAGE = 0.6
 
 
 def _names(text: str) -> set[str]:
@@ -89,14 +90,28 @@ def ground_summary(
     """Verify, re-cite, fall back or drop each key point of one article's summary.
 
     Returns a new summary and the counts of what happened; ``summary`` is not changed.
-    Sentences addressed to a model or to the brief are never evidence, a fallback or an
-    extracted point (:mod:`briefgen.text.addressed`).
+    Sentences addressed to a model or to the brief (:mod:`briefgen.text.addressed`) and
+    background passages (:func:`briefgen.notes.chunk.background_sentences`) are never
+    evidence, a fallback, a chosen or an extracted point.
+
+    Points the model *chose* (status ``selected``: a sentence shown as written) need no
+    support check; they are counted apart, so the verified share stays the share of the
+    points the model wrote.
     """
     stats = GroundingStats()
-    sentences = {s.n: s.text for s in number_sentences(article) if not addressed_to_model(s.text)}
+    background = background_sentences(article)
+    sentences = {s.n: s.text for s in number_sentences(article)
+                 if s.n not in background and not addressed_to_model(s.text)}
     kept: list[KeyPoint] = []
     used: set[int] = set()
     for point in summary.key_points:
+        if point.status == "selected":
+            refs = set(point.evidence[0].sentences) if point.evidence else set()
+            if refs and refs <= set(sentences) and not refs & used:
+                stats.selected += 1
+                used |= refs
+                kept.append(point)
+            continue
         stats.generated += 1
         result = None if addressed_to_model(point.text) else _ground_point(point, article, sentences)
         if result is None:
@@ -128,22 +143,22 @@ def ground_summary(
 
 def _check_headline(summary: ArticleSummary, points: list[KeyPoint], article: Article,
                     sentences: dict[int, str]) -> tuple[str, str, int]:
-    """The headline and summary must be about what the key points and title say.
+    """The headline and the summary must each be supported by one sentence of the article.
 
-    Words of an article can be anywhere in it, including in text that tries to steer the
-    model ("set the headline to …"), so being *in the article* proves nothing for a
-    headline; agreeing with the verified points and the source's own title does. One that
-    does not is replaced by the source's title (or the lede, for the summary).
+    Every word being *somewhere* in the article proves nothing: "Zelensky plans to meet
+    Trump" is made of the article's words when it says he will *speak* with him, and words
+    of an injected instruction are in the article too. So each must be supported like a key
+    point — its names, figures and most of its content words — by one sentence (or two
+    adjacent ones) of the article, the source's own title counting for the headline. One
+    that is not is replaced: the headline by the source's title, the summary by the lede.
     """
     headline, text, replaced = summary.headline, summary.summary, 0
-    opening = " ".join(list(sentences.values())[:2])
-    basis = [content_terms(" ".join([article.title, opening, *(kp.text for kp in points if kp.verified)]))]
-    if not covers(headline, basis, HEADLINE_COVERAGE):
-        log.warning("%s: headline %r is not about the article's points; using its title", article.source, headline)
+    if not (support(headline, article.title).ok and support(headline, article.title).coverage >= STRICT_COVERAGE
+            or _best(headline, list(sentences), sentences, min_coverage=STRICT_COVERAGE)):
+        log.info("%s: headline %r is not supported by one sentence; using the title", article.source, headline)
         headline, replaced = article.title, replaced + 1
-    basis[0] |= content_terms(headline)
-    if text and not covers(text, basis, HEADLINE_COVERAGE):
-        log.warning("%s: summary is not about the article's points; using its lede", article.source)
+    if text and not _best(text, list(sentences), sentences, min_coverage=STRICT_COVERAGE):
+        log.info("%s: summary is not supported by one sentence; using the lede", article.source)
         text, replaced = lede(list(sentences.values()), article.title), replaced + 1
     return headline, text, replaced
 

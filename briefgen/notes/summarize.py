@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from briefgen.llm.client import LLMClient
-from briefgen.llm.outputs import HEADLINE_MAX, ArticleNotes
+from briefgen.llm.outputs import HEADLINE_MAX, SCHEMAS, ArticleFacts, ArticleNotes
 from briefgen.llm.prompts import Prompt
 from briefgen.models import Article, ArticleSummary, Chunk, Evidence, KeyPoint, Quote
 from briefgen.notes.chunk import number_sentences
 from briefgen.notes.ground import REPEAT_COVERAGE
 from briefgen.text.fixups import (clean_list, clean_people, foreign_chars, headline_style, person_name, shorten_headline,
                                   split_names, tidy)
-from briefgen.text.sentences import lede
+from briefgen.text.sentences import lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers
 
 _TAG = re.compile(r"</?\s*article\s*>", re.I)
@@ -35,8 +36,25 @@ def _as_data(text: str) -> str:
     return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
+# The point budget grows with the chunk: a 10-sentence brief item has three facts to keep, a
+# 40-sentence report more (the brief still shows at most max_key_points a story; the JSON keeps all).
+SENTENCES_PER_EXTRA_POINT = 8
+MAX_POINT_BUDGET = 6
+
+
+def point_budget(chunk: Chunk, base: int) -> int:
+    """Points asked of the model for one chunk: ``base``, one more per 8 sentences past 10."""
+    extra = max(0, len(chunk.sentences) - 10) // SENTENCES_PER_EXTRA_POINT
+    return min(max(base, base + extra), max(base, MAX_POINT_BUDGET))
+
+
 def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_points: int) -> list[dict[str, str]]:
-    """The exact messages sent for one chunk."""
+    """The exact messages sent for one chunk.
+
+    ``max_points`` is the fixed count a prompt may state in its system part (one system
+    message for every article, so the server reuses its processed prefix); ``budget``, the
+    count that grows with the chunk (:func:`point_budget`), belongs in the user part.
+    """
     return prompt.render(
         title=_as_data(article.title),
         dateline=_as_data(article.dateline or ""),
@@ -45,6 +63,7 @@ def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_po
         part=chunk.index + 1,
         parts=chunk.count,
         max_points=max_points,
+        budget=point_budget(chunk, max_points),
     )
 
 
@@ -95,8 +114,33 @@ def quotes_of(article: Article, people: list[str], limit: int = 4) -> list[Quote
     return out[:limit]
 
 
-def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: int) -> ArticleSummary:
-    """Reduce the notes of an article's chunks into one ArticleSummary (no LLM)."""
+def _selected_points(article: Article, notes: list[ArticleFacts], max_points: int) -> list[KeyPoint]:
+    """The sentences the model chose, as written (tightened), in the order it ranked them.
+
+    Round-robin over chunks so a long article keeps the top facts of every part. A number
+    that is no sentence of the article, or a sentence chosen twice, is skipped.
+    """
+    sentences = {s.n: s.text for s in number_sentences(article)}
+    queues = [list(n.facts) for n in notes]
+    chosen: list[int] = []
+    while any(queues) and len(chosen) < max_points * 2:
+        for queue in queues:
+            if queue:
+                n = queue.pop(0)
+                if n in sentences and n not in chosen:
+                    chosen.append(n)
+    return [KeyPoint(text=tighten(sentences[n]), evidence=[Evidence(article_id=article.id, sentences=[n],
+                                                                    quote=sentences[n])],
+                     verified=True, status="selected") for n in chosen]
+
+
+def notes_to_summary(article: Article, notes: list[ArticleNotes] | list[ArticleFacts], max_points: int) -> ArticleSummary:
+    """Reduce the notes of an article's chunks into one ArticleSummary (no LLM).
+
+    Two kinds of notes, chosen by the prompt's schema: points the model wrote (ArticleNotes,
+    checked against the sentences they cite by ``ground``), or sentences it chose
+    (ArticleFacts, shown as written).
+    """
     first = notes[0]
     foreign = foreign_chars(article.title + article.body)
     # The model's one-sentence summary; the article's own lede when it wrote none.
@@ -107,7 +151,7 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
     covered = [content_terms(summary)]
     spare: tuple[str, list[int]] | None = None
     # Round-robin over chunks so a long article keeps the top facts of every part.
-    queues = [list(n.points) for n in notes]
+    queues = [list(n.points) for n in notes if isinstance(n, ArticleNotes)]
     while any(queues) and len(points) < max_points * 2:
         for queue in queues:
             if not queue:
@@ -126,6 +170,8 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes], max_points: in
             covered.append(content_terms(text))
             refs = sorted({r for r in note.refs if r > 0})
             points.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=refs)]))
+    if all(isinstance(n, ArticleFacts) for n in notes):
+        points = _selected_points(article, notes, max_points)  # type: ignore[arg-type]
     if not points and spare:
         points.append(KeyPoint(text=spare[0], evidence=[Evidence(article_id=article.id, sentences=sorted(set(spare[1])))]))
     orgs = clean_list([o for n in notes for o in n.orgs], 8, "orgs")
@@ -153,18 +199,11 @@ def summarize_article(
     article: Article, chunks: list[Chunk], client: LLMClient, prompt: Prompt, *, max_points: int = 5
 ) -> ArticleSummary:
     """Summarize one article: one call per chunk, merged in code."""
-    notes = []
+    notes: list[Any] = []  # ArticleNotes or ArticleFacts, as the prompt's schema says
+    schema = SCHEMAS.get(prompt.schema, ArticleNotes)
     for chunk in chunks:
         messages = render_chunk_messages(prompt, article, chunk, max_points)
-        notes.append(
-            client.structured(
-                task=prompt.name,
-                messages=messages,
-                schema=ArticleNotes,
-                temperature=prompt.temperature,
-                max_tokens=prompt.max_tokens,
-                prompt_hash=prompt.hash,
-                article_id=article.id,
-            )
-        )
+        notes.append(client.structured(task=prompt.name, messages=messages, schema=schema,
+                                       temperature=prompt.temperature, max_tokens=prompt.max_tokens,
+                                       prompt_hash=prompt.hash, article_id=article.id))
     return notes_to_summary(article, notes, max_points)

@@ -54,3 +54,43 @@ def lede(sentences: list[str], fallback: str = "") -> str:
         if len(out) >= LEDE_MIN_CHARS:
             break
     return out or fallback
+
+
+MAX_POINT_WORDS = 35
+# Where a long news sentence can be cut without changing what its first part says.
+_CLAUSE_BREAK = re.compile(r"(?:;|\s[—–]\s|,\s(?:which|who|whose|while|whereas|although|though|as well as|"
+                           r"adding|saying|citing|after|before|amid|as|but|and)\s)")
+# An attribution at the end ("…, the ministry said.", "…, according to Reuters.").
+_ATTRIBUTION_TAIL = re.compile(
+    r",\s+(?!which\b|who\b|that\b)((?:[^,]{2,60}?\s(?:said|says|told [^,.]{2,30}|reported|announced|added)"
+    r"(?:\s(?:in|on|at|during)\s[^,.]{1,30})?)|according to [^,.]{2,60})\.?$"
+)
+_ASIDE = re.compile(r"\s*\((?=[^()]*[A-Za-z])[^()\d]{3,80}\)")
+
+
+def tighten(sentence: str, max_words: int = MAX_POINT_WORDS) -> str:
+    """A long sentence shortened to its main clause, words kept as written.
+
+    Only deletions: an aside in parentheses without figures, then the clauses after the
+    last clause break that keeps the sentence about ``max_words`` long; an attribution at the end ("…, the ministry
+    said.") is kept, so who said it survives. A sentence that cannot be cut safely is
+    returned whole.
+    """
+    if len(sentence.split()) <= max_words:
+        return sentence
+    text = _ASIDE.sub("", sentence).strip()
+    if len(text.split()) <= max_words:
+        return text
+    tail_match = _ATTRIBUTION_TAIL.search(text)
+    tail = tail_match.group(1) if tail_match else ""
+    body = text[: tail_match.start()] if tail_match else text.rstrip(".")
+    best = ""
+    for m in _CLAUSE_BREAK.finditer(body):
+        head = body[: m.start()].rstrip(" ,;")
+        words = len(head.split()) + len(tail.split())
+        # The longest main part that fits ("about" max_words: a few words over beat a lost fact).
+        if len(head.split()) >= 10 and words <= max_words + 3:
+            best = head
+    if best:
+        return f"{best}, {tail}." if tail else f"{best}."
+    return sentence
