@@ -14,6 +14,7 @@ assembled embedded model).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -174,7 +175,10 @@ def split_env_list(raw: str) -> list[str]:
     """A list from one variable, split on os.pathsep; a URL's "scheme://" is not a separator."""
     out: list[str] = []
     for piece in raw.split(os.pathsep):
-        if out and piece.startswith("//") and out[-1].lower() in ("http", "https") and os.pathsep == ":":
+        if out and os.pathsep == ":" and (
+                (piece.startswith("//") and out[-1].lower() in ("http", "https"))
+                # a port: "http://host" then "8080/path"
+                or ("://" in out[-1] and "/" not in out[-1].split("://", 1)[1] and re.match(r"\d+(/|$)", piece))):
             out[-1] += ":" + piece
         elif piece:
             out.append(piece)

@@ -31,6 +31,7 @@ class Route:
     delay: float = 0.0  # seconds before the first byte
     conditional: bool = True  # ETag / Last-Modified, 304 when they match
     stream: int = 0  # send this many filler bytes, chunked and without a length (a huge page)
+    compress: bool = True  # gzip when the client accepts it
 
 
 @dataclass
@@ -111,7 +112,8 @@ class FeedServer:
                     self._stream(route, headers)
                     return
                 body = route.body
-                if "gzip" in self.headers.get("Accept-Encoding", "") and route.status == 200 and len(body) > 200:
+                if (route.compress and "gzip" in self.headers.get("Accept-Encoding", "") and route.status == 200
+                        and len(body) > 200):
                     body = gzip.compress(body)
                     headers["Content-Encoding"] = "gzip"
                 self._reply(route.status, body, headers)

@@ -40,7 +40,7 @@ FERRY = Story("ferry", "Ferry service to Millbrook Island resumes after storm re
 
 LIBRARY = Story("library", "Council votes to keep the central library open on Sundays", "Mara Okafor",
                 "2026-12-01T09:00:00+00:00", [
-    "Port Alder's town council voted 9 to 4 on Monday evening to open the central library on Sundays from "
+    "Kestrel Bay's town council voted 9 to 4 on Monday evening to open the central library on Sundays from "
     "January, reversing a cut made two years ago. The change adds 260 opening hours a year.",
     "Councillor Ida Brenner, who proposed the motion, said Sunday was the only free day for many families "
     "and students who work during the week. The extra hours will cost about 180,000 crowns a year.",
@@ -79,7 +79,7 @@ WIND = Story("wind", "Wind farm plan off Cape Sorrel draws 400 comments in its f
     "from the coast.",
     "The farm would produce enough electricity for about 90,000 homes. The consultation runs until the "
     "end of January, and a decision is expected next autumn.",
-    "The planning office will hold two public meetings in Cape Sorrel and Port Alder in December."])
+    "The planning office will hold two public meetings in Cape Sorrel and Lindby in December."])
 
 SCHOOL = Story("school", "Hillcrest primary school gets a new roof before the winter term", "Ana Ruiz",
                "2026-12-01T05:50:00+00:00", [
@@ -92,9 +92,9 @@ SCHOOL = Story("school", "Hillcrest primary school gets a new roof before the wi
     "The district plans similar work on two other schools next summer."])
 
 # Two stories that appear only on the second run.
-MARKET = Story("market", "Port Alder's winter market opens with 60 stalls", "Mara Okafor",
+MARKET = Story("market", "Skarhamn winter market opens with 60 stalls", "Mara Okafor",
                "2026-12-01T10:30:00+00:00", [
-    "The winter market on Port Alder's harbour square opened on Monday with 60 stalls, ten more than last "
+    "The winter market on Skarhamn's harbour square opened on Monday with 60 stalls, ten more than last "
     "year, the town's events office said.",
     "Organisers expect about 30,000 visitors before the market closes on 23 December. The square will be "
     "closed to cars on weekends while the market runs.",
