@@ -127,6 +127,8 @@ def parse_feed(data: bytes, url: str, content_type: str = "") -> Feed:
 
 
 def _reason(exc: Any) -> str:
+    if hasattr(exc, "getMessage") and hasattr(exc, "getLineNumber"):  # expat's SAXParseException
+        return f"{exc.getMessage()} at line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
     text = str(exc or "unknown error").splitlines()[0]
     return text[:160]
 
