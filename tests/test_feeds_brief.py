@@ -158,3 +158,30 @@ def test_every_format_says_when_a_story_comes_from_the_feed_summary() -> None:
                   stories=[story])
     for fmt in ("md", "html", "txt"):
         assert "from the feed summary" in render(brief, fmt), fmt
+
+
+def test_send_as_cron_runs_it_mails_the_brief_of_the_feeds(
+        feed_server: FeedServer, fake_llm: FakeOpenAI, tmp_path: Path) -> None:
+    from email import message_from_bytes, policy
+
+    from smtpserver import SmtpRecorder, _start
+
+    fake_llm.responder = notes_responder
+    publish(feed_server)
+    config = sources_file(tmp_path, feed_server, fake_llm)
+    recorder = SmtpRecorder()
+    controller, port = _start(recorder)
+    try:
+        config.write_text(config.read_text().replace(
+            "[[sources]]", f'title = "Morning brief"\n\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+            'from = "Brief <brief@example.org>"\nto = ["reader@example.org"]\ntimeout_s = 5\n\n[[sources]]', 1))
+        # What the installed crontab line runs (plus the date, so the fixture items are in the window).
+        result = CliRunner().invoke(main, ["send", "--config", str(config), "--quiet", "--date", "2026-12-01"],
+                                    catch_exceptions=False)
+    finally:
+        controller.stop()
+    assert result.exit_code == 3, result.stderr  # delivered, and the broken feed is listed
+    assert "sent: reader@example.org" in result.stdout
+    [got] = recorder.messages
+    text = message_from_bytes(got.data, policy=policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Valley Courier" in text and "Northern Wire" in text and "Broken Wire" in text
