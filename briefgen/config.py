@@ -14,12 +14,13 @@ assembled embedded model).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from briefgen.errors import ConfigError
 
@@ -57,6 +58,38 @@ class EmailSettings(BaseModel):
         return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
 
 
+class SourceSpec(BaseModel):
+    """One ``[[sources]]`` table: a feed, a web page, or local files (a path or glob).
+
+    ``kind`` "auto" decides by what a URL serves (a feed's XML/JSON, else a page); a path is
+    always local files. ``include``/``exclude`` are keywords matched (case-insensitively) in
+    an item's title and text; ``max_items`` caps the items one run takes from this source.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    url: str | None = None
+    path: str | None = None
+    kind: Literal["auto", "feed", "page", "files"] = "auto"
+    max_items: int | None = Field(None, ge=1)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    language: str | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SourceSpec:
+        if bool(self.url) == bool(self.path):
+            raise ValueError("a [[sources]] table needs exactly one of url or path")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How failures and `sources list` name it: its name and where it is."""
+        where = self.url or self.path or ""
+        return f"{self.name} ({where})" if self.name else where
+
+
 class Settings(BaseModel):
     """Every setting briefgen reads, with its default."""
 
@@ -84,7 +117,21 @@ class Settings(BaseModel):
     points_per_article: int = Field(3, ge=1, le=5, description="key points asked of the model per article "
                                     "(output tokens are the slowest part of a local model; multi-source stories merge more)")
     unverified: Literal["drop", "mark"] = "drop"
-    sources: list[str] = Field(default_factory=list, description="default sources (cron)")
+    sources: list[str | SourceSpec] = Field(
+        default_factory=list, description="default sources (cron): paths, globs, URLs or [[sources]] tables")
+
+    # fetching feeds and pages (sources/fetch.py)
+    fetch_pages: bool = Field(True, description="fetch the page of a feed item that carries only a snippet")
+    fetch_allow_private: bool = Field(False, description="allow loopback/private/link-local addresses (SSRF guard off)")
+    fetch_allow_hosts: list[str] = Field(default_factory=list, description="hosts, addresses or networks (CIDR) "
+                                         "allowed although private, e.g. an intranet feed server")
+    fetch_timeout_s: float = Field(20.0, gt=0, description="one request, connect to last byte")
+    fetch_deadline_s: float = Field(120.0, gt=0, description="all fetching of one run")
+    fetch_per_host: int = Field(2, ge=1, le=16, description="requests in flight to one host")
+    fetch_concurrency: int = Field(8, ge=1, le=64, description="requests in flight in all")
+    fetch_max_redirects: int = Field(5, ge=0, le=20)
+    feed_max_items: int = Field(50, ge=1, description="items a run takes from one feed (newest first)")
+    user_agent: str | None = Field(None, description="User-Agent of feed and page requests")
 
     # folders and state
     home: Path | None = Field(None, description="holds everything when set (BRIEFGEN_HOME)")
@@ -124,6 +171,20 @@ ENV_ALIASES: dict[str, list[str]] = {
 }
 
 
+def split_env_list(raw: str) -> list[str]:
+    """A list from one variable, split on os.pathsep; a URL's "scheme://" is not a separator."""
+    out: list[str] = []
+    for piece in raw.split(os.pathsep):
+        if out and os.pathsep == ":" and (
+                (piece.startswith("//") and out[-1].lower() in ("http", "https"))
+                # a port: "http://host" then "8080/path"
+                or ("://" in out[-1] and "/" not in out[-1].split("://", 1)[1] and re.match(r"\d+(/|$)", piece))):
+            out[-1] += ":" + piece
+        elif piece:
+            out.append(piece)
+    return out
+
+
 def _env_values(env: dict[str, str]) -> dict[str, tuple[Any, str]]:
     out: dict[str, tuple[Any, str]] = {}
     for name, field in Settings.model_fields.items():
@@ -135,7 +196,7 @@ def _env_values(env: dict[str, str]) -> dict[str, tuple[Any, str]]:
                 value: Any = raw
                 ann = str(field.annotation)
                 if "list" in ann:
-                    value = [s for s in raw.split(os.pathsep) if s]
+                    value = split_env_list(raw)
                 out[name] = (value, f"env {var}")
                 break
     smtp: dict[str, Any] = {}
@@ -172,6 +233,8 @@ def _file_values(path: Path | None) -> tuple[dict[str, tuple[Any, str]], Path | 
             base = candidate.parent
             table = _smtp_table(table, base, candidate)
             values: dict[str, tuple[Any, str]] = {}
+            if isinstance(table.get("sources"), list):
+                table = {**table, "sources": [_source_entry(v, base) for v in table["sources"]]}
             for key, value in table.items():
                 if key in Settings.model_fields:
                     if key in {"local_model", "model_dir", "state_path", "prompts_dir", "templates_dir", "home"} and isinstance(value, str):
@@ -181,6 +244,14 @@ def _file_values(path: Path | None) -> tuple[dict[str, tuple[Any, str]], Path | 
         if path is not None:
             raise ConfigError(f"{candidate}: config file not found")
     return {}, None
+
+
+def _source_entry(value: Any, base: Path) -> Any:
+    """A [[sources]] table's path is relative to the config file (cron runs elsewhere)."""
+    if isinstance(value, dict) and isinstance(value.get("path"), str):
+        path = Path(value["path"]).expanduser()
+        return {**value, "path": str(path if path.is_absolute() else Path(os.path.abspath(base / path)))}
+    return value
 
 
 def _smtp_table(table: dict[str, Any], base: Path, candidate: Path) -> dict[str, Any]:

@@ -4,7 +4,8 @@
     ├── ConfigError               bad config file, option or environment value
     │   └── MissingSourcesError   no sources given and none configured (a usage error, exit 2)
     ├── InputError                a source that cannot be read or parsed (carries .source)
-    │   └── NoArticlesError       the sources held no article at all
+    │   ├── NoArticlesError       the sources held no article at all
+    │   └── FetchError            a feed or page URL that could not be fetched (refused, 404, too big...)
     ├── LLMError                  a call to the model failed (carries .attempts)
     │   ├── LLMOutputError        the reply never validated (invalid JSON, cut off, wrong fields)
     │   └── CapabilityError       the backend cannot do what was asked (never retried)
@@ -47,6 +48,10 @@ class InputError(BriefgenError):
 
 class NoArticlesError(InputError):
     """The sources held no article to build a brief from."""
+
+
+class FetchError(InputError):
+    """A URL could not be fetched: refused by the address guard, an HTTP error, a cap passed."""
 
 
 class LLMError(BriefgenError):

@@ -51,6 +51,9 @@ class SourceRef(BaseModel):
     content_hash: str | None = Field(
         default=None, description="the article's content hash: matches a re-read file across runs"
     )
+    content_kind: ContentKind = Field(
+        default=ContentKind.FULL, description="what the brief was written from: full text, a feed's snippet, a title"
+    )
 
     @property
     def label(self) -> str:
@@ -97,6 +100,7 @@ class Article(BaseModel):
             published=self.published,
             source=self.source,
             content_hash=self.content_hash,
+            content_kind=self.content_kind,
         )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import IO, Protocol
 
-from briefgen.config import Settings
+from briefgen.config import Settings, SourceSpec
 from briefgen.dedupe import stories
 from briefgen.dedupe.cluster import cluster_articles
 from briefgen.dedupe.neardup import collapse_near_duplicates
@@ -29,7 +29,7 @@ from briefgen.notes import chunk as chunking
 from briefgen.notes.ground import ground_summary, unsupported_facts
 from briefgen.notes.summarize import summarize_article
 from briefgen.publish import rank
-from briefgen.sources import ingest
+from briefgen.sources import collect
 from briefgen.store import Store
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def summarize_all(
 
 
 def build_brief(
-    sources: Sequence[str],
+    sources: Sequence[str | SourceSpec],
     settings: Settings,
     *,
     stdin: IO[str] | None = None,
@@ -154,28 +154,35 @@ def build_brief(
     brief_date: date | None = None,
     client: LLMClient | None = None,
     since_last: bool = False,
+    since: datetime | None = None,
 ) -> Brief:
     """Build the brief of ``sources``: the whole pipeline, one call.
 
     ``since_last``: stories an earlier brief published are not shown again unless they have
-    new articles (then they are marked as updates); see history.py.
+    new articles (then they are marked as updates); see history.py. ``since``: dated feed
+    items from then on (default: the brief's day and the day before); local files always.
     """
     started = time.monotonic()
     progress = progress or _Silent()
-    articles, failures = ingest.load_sources(list(sources), stdin=stdin if stdin is not None else sys.stdin)
+    window = collect.day_window(brief_date or date.today(), since)
+    articles, failures = collect.load_all(list(sources), settings, window=window, progress=progress,
+                                          stdin=stdin if stdin is not None else sys.stdin)
     if not articles:
         if len(failures) == 1:
             raise InputError(failures[0].source, failures[0].reason)
         if failures:
             raise NoArticlesError(", ".join(f.source for f in failures[:3]), "no article could be read: " + failures[0].reason)
-        raise NoArticlesError(" ".join(sources) or "(no sources)", "no articles found")
+        raise NoArticlesError(" ".join(s if isinstance(s, str) else s.label for s in sources) or "(no sources)",
+                              "no articles found" + (" in the time window" if any(
+                                  not isinstance(s, str) or "://" in s for s in sources) else ""))
     unique = collapse_near_duplicates(articles)
     timings: dict[str, float] = {}
     by_id = {a.id: a for a in unique}
 
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store(settings.state_file()))
-        run_id = store.start_run({"sources": list(sources), "argv": sys.argv[1:]})
+        run_id = store.start_run({"sources": [s if isinstance(s, str) else s.label for s in sources],
+                                  "argv": sys.argv[1:]})
         if client is None:
             client = stack.enter_context(open_client(settings, store, progress, timings))
         # The client logs each call as it happens: a crash keeps what was already paid for.

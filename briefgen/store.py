@@ -360,3 +360,69 @@ def m003_published_member_hashes(db: sqlite3.Connection) -> None:
     # --since-last matches today's stories with published ones by article content, so a
     # re-read (or re-fetched) article matches; NULL in rows recorded before (ids are used).
     db.execute("ALTER TABLE stories_published ADD COLUMN member_hashes TEXT")
+
+
+@migration
+def m004_fetch_cache_and_source_state(db: sqlite3.Connection) -> None:
+    # The last good body of every fetched URL with its validators: a 304 (or a page already
+    # read) yields the very same bytes, so the same articles and the same LLM cache keys.
+    db.execute(
+        """CREATE TABLE http_cache (
+            url TEXT PRIMARY KEY,
+            final_url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            content_type TEXT,
+            body BLOB NOT NULL,
+            fetched TEXT NOT NULL)"""
+    )
+    # What `briefgen sources list|check` shows about each remote source.
+    db.execute(
+        """CREATE TABLE source_state (
+            source TEXT PRIMARY KEY,
+            last_fetched TEXT,
+            last_ok TEXT,
+            items INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            fetches INTEGER NOT NULL DEFAULT 0,
+            not_modified INTEGER NOT NULL DEFAULT 0)"""
+    )
+
+
+class FetchCache:
+    """The http_cache and source_state tables of a Store (sources/fetch.py and catalog.py use them)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        """The stored response of ``url`` (final_url, etag, last_modified, content_type, body, fetched)."""
+        row = self.store._exec("SELECT final_url, etag, last_modified, content_type, body, fetched FROM http_cache"
+                               " WHERE url = ?", (url,)).fetchone()
+        keys = ("final_url", "etag", "last_modified", "content_type", "body", "fetched")
+        return dict(zip(keys, row)) if row else None
+
+    def put(self, url: str, *, final_url: str, etag: str | None, last_modified: str | None,
+            content_type: str | None, body: bytes) -> None:
+        """Store (or replace) the last good response of ``url``."""
+        self.store._exec("INSERT OR REPLACE INTO http_cache (url, final_url, etag, last_modified, content_type, body,"
+                         " fetched) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (url, final_url, etag, last_modified, content_type, body, _now()))
+
+    def record(self, source: str, *, items: int = 0, error: str | None = None, not_modified: bool = False) -> None:
+        """One fetch of a source: its items, or the one-line reason it failed."""
+        now = _now()
+        self.store._exec(
+            "INSERT INTO source_state (source, last_fetched, last_ok, items, last_error, fetches, not_modified)"
+            " VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(source) DO UPDATE SET last_fetched = excluded.last_fetched,"
+            " last_ok = coalesce(excluded.last_ok, last_ok), items = CASE WHEN excluded.last_error IS NULL"
+            " THEN excluded.items ELSE items END, last_error = excluded.last_error, fetches = fetches + 1,"
+            " not_modified = not_modified + excluded.not_modified",
+            (source, now, None if error else now, items, error, int(not_modified)))
+
+    def state(self, source: str) -> dict[str, Any] | None:
+        """What is known of one source (last_fetched, last_ok, items, last_error, fetches, not_modified)."""
+        row = self.store._exec("SELECT last_fetched, last_ok, items, last_error, fetches, not_modified"
+                               " FROM source_state WHERE source = ?", (source,)).fetchone()
+        keys = ("last_fetched", "last_ok", "items", "last_error", "fetches", "not_modified")
+        return dict(zip(keys, row)) if row else None

@@ -54,7 +54,8 @@ def test_the_tree_reader_sees_a_wrong_drawing() -> None:
     assert _drawn_tree()["NoArticlesError"] == "InputError"
     assert _drawn_tree()["LLMOutputError"] == "LLMError"
     # The same tree with NoArticlesError drawn one level too high: the check above would fail.
-    wrong = (errors.__doc__ or "").replace("│   └── NoArticlesError", "├── NoArticlesError    ")
+    wrong = (errors.__doc__ or "").replace("│   ├── NoArticlesError", "├── NoArticlesError    ").replace(
+        "│   └── NoArticlesError", "├── NoArticlesError    ")
     assert wrong != errors.__doc__ and _drawn_tree(wrong)["NoArticlesError"] == "BriefgenError"
 
 

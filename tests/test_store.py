@@ -137,3 +137,20 @@ def test_default_path_comes_from_settings(isolated_env: Path) -> None:
     with Store(settings.state_file()) as st:
         assert st.path == isolated_env / "state.sqlite3"
     assert (isolated_env / "state.sqlite3").is_file()
+
+
+def test_fetch_cache_keeps_bodies_and_each_sources_state(tmp_path: Path) -> None:
+    from briefgen.store import FetchCache
+
+    with Store(tmp_path / "s.sqlite3") as store:
+        cache = FetchCache(store)
+        cache.put("http://a/feed", final_url="http://a/feed", etag='"x"', last_modified=None,
+                  content_type="application/rss+xml", body=b"<rss/>")
+        assert cache.get("http://a/feed")["body"] == b"<rss/>" and cache.get("http://b") is None
+        cache.record("http://a/feed", items=4)
+        cache.record("http://a/feed", items=4, not_modified=True)
+        cache.record("http://a/feed", error="HTTP 500")
+        state = cache.state("http://a/feed")
+        assert state is not None
+        assert (state["items"], state["fetches"], state["not_modified"], state["last_error"]) == (4, 3, 1, "HTTP 500")
+        assert state["last_ok"] and "m004_fetch_cache_and_source_state" in store.applied_migrations()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from briefgen import __version__
-from briefgen.cli import admin, brief, editor
+from briefgen.cli import admin, brief, editor, sources
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -18,7 +18,7 @@ def main() -> None:
     """briefgen: turn a day's news from many outlets into one short, source-cited brief."""
 
 
-for command in (brief.build, brief.send, brief.schedule, brief.check, admin.model, admin.config,
+for command in (brief.build, brief.send, brief.schedule, brief.check, sources.sources, admin.model, admin.config,
                 editor.prompts, editor.diff, editor.eval_cmd):
     main.add_command(command)
 

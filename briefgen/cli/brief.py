@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from briefgen.cli.common import (EXIT_PARTIAL, RichProgress, backend_options, date_option, err, handle_errors,
-                                 settings_from, since_last_option)
+                                 no_fetch_option, settings_from, since_last_option, since_option)
 from briefgen.publish import FORMATS
 
 
@@ -23,12 +23,14 @@ from briefgen.publish import FORMATS
 @click.option("--max-stories", type=int, help="Stories shown in md/html/txt (JSON keeps all).")
 @click.option("--show-unverified", is_flag=True, help="Keep key points that failed verification, marked as such.")
 @since_last_option
+@since_option
+@no_fetch_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary line.")
 @backend_options
 @handle_errors
 def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_date: Any, quiet: bool,
-          show_unverified: bool, since_last: bool, **opts: Any) -> None:
-    """Build the brief of SOURCES (files, folders, globs, '-' for stdin).
+          show_unverified: bool, since_last: bool, since: Any, **opts: Any) -> None:
+    """Build the brief of SOURCES (files, folders, globs, feed or page URLs, '-' for stdin).
 
     With no SOURCES, the config file's `sources` list is used. With --since-last the shown
     stories are also recorded as published, so the next --since-last build skips them.
@@ -43,7 +45,8 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
     progress = RichProgress(quiet)
     try:
         edition = build_edition(sources, settings, progress=progress,
-                                brief_date=brief_date.date() if brief_date else None, since_last=since_last)
+                                brief_date=brief_date.date() if brief_date else None, since_last=since_last,
+                                since=since)
     finally:
         progress.stop()
     brief = edition.brief
@@ -85,11 +88,13 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
 @click.option("--force", is_flag=True, help="Resend the stored message to every recipient, even those who got it.")
 @click.option("--rebuild", is_flag=True, help="Build the brief again, replace the stored message and send it to all.")
 @since_last_option
+@since_option
+@no_fetch_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (cron).")
 @backend_options
 @handle_errors
 def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run: bool, force: bool,
-         rebuild: bool, quiet: bool, since_last: bool, **opts: Any) -> None:
+         rebuild: bool, quiet: bool, since_last: bool, since: Any, **opts: Any) -> None:
     """Build the brief of SOURCES and email it (once per recipient and day).
 
     With no SOURCES, the config file's `sources` list is used. SMTP settings come from the
@@ -113,7 +118,7 @@ def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run
         progress = RichProgress(quiet)
         try:
             edition = build_edition(sources, settings, progress=progress, brief_date=day, since_last=since_last,
-                                    record=False)
+                                    record=False, since=since)
         finally:
             progress.stop()
         for warning in edition.warnings:

@@ -92,6 +92,24 @@ def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
 # Options that build and send share, written once.
 date_option = click.option("--date", "brief_date", type=click.DateTime(["%Y-%m-%d"]),
                            help="Date of the brief (default: today).")
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from briefgen.sources.collect import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"--since {value!r}: ")) from None
+
+
+since_option = click.option("--since", callback=_since, metavar="SPAN|DATE",
+                            help="Dated feed items from then on: 24h, 2d, 2026-12-01 "
+                                 "(default: the brief's day and the day before; local files always).")
+no_fetch_option = click.option("--no-fetch", is_flag=True,
+                               help="Keep feed snippets; do not fetch the pages they link to.")
 since_last_option = click.option("--since-last", is_flag=True,
                                  help="Skip stories an earlier brief sent, unless they have new articles (shown as updates).")
 
@@ -103,6 +121,8 @@ def settings_from(opts: dict[str, Any]) -> tuple[Settings, dict[str, str]]:
     config_path = opts.pop("config_path", None)
     if opts.pop("no_cache", False):
         opts["cache"] = False
+    if opts.pop("no_fetch", False):
+        opts["fetch_pages"] = False
     return load_settings(opts, config_path)
 
 

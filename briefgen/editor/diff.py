@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from briefgen.notes import chunk as chunking
-from briefgen.config import Settings
+from briefgen.config import Settings, SourceSpec
 from briefgen.errors import InputError, PromptError
 from briefgen.models import Brief, CallRecord, Story
 from briefgen.publish.history import match_stories
@@ -230,7 +230,7 @@ def _side(label: str, brief: Brief, records: list[CallRecord], hits: list[tuple[
     return Side(label, brief, tin, tout, per_article if matched else None, rates)
 
 
-def diff_builds(sources: Sequence[str], settings: Settings, dir_a: Path | None, dir_b: Path | None,
+def diff_builds(sources: Sequence[str | SourceSpec], settings: Settings, dir_a: Path | None, dir_b: Path | None,
                 progress: Any = None) -> BriefDiff:
     """Build the brief of ``sources`` with prompt folders A and B (one client, one cache) and diff them."""
     from briefgen.pipeline import _Silent, build_brief, open_client

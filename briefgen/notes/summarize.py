@@ -15,7 +15,7 @@ from typing import Any
 from briefgen.llm.client import LLMClient
 from briefgen.llm.outputs import HEADLINE_MAX, SCHEMAS, ArticleFacts, ArticleNotes
 from briefgen.llm.prompts import Prompt
-from briefgen.models import Article, ArticleSummary, Chunk, Evidence, KeyPoint, Quote
+from briefgen.models import Article, ArticleSummary, Chunk, ContentKind, Evidence, KeyPoint, Quote
 from briefgen.notes.chunk import number_sentences
 from briefgen.notes.ground import REPEAT_COVERAGE
 from briefgen.text.fixups import (clean_list, clean_people, foreign_chars, headline_style, person_name, shorten_headline,
@@ -34,6 +34,14 @@ def _as_data(text: str) -> str:
     """Article text may not close the <article> delimiter it sits in, nor speak template tokens."""
     text = _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
     return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
+# What the model is told when it reads less than an article. Only then: a full article's
+# messages stay byte for byte what they were, and so do their LLM cache keys.
+CONTENT_NOTES = {
+    ContentKind.SNIPPET: "Content: the feed's short summary of the article, not the article itself.",
+    ContentKind.TITLE_ONLY: "Content: the title only; the article text could not be read.",
+}
 
 
 # The point budget grows with the chunk: a 10-sentence brief item has three facts to keep, a
@@ -55,7 +63,7 @@ def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_po
     message for every article, so the server reuses its processed prefix); ``budget``, the
     count that grows with the chunk (:func:`point_budget`), belongs in the user part.
     """
-    return prompt.render(
+    messages = prompt.render(
         title=_as_data(article.title),
         dateline=_as_data(article.dateline or ""),
         published=article.published.date().isoformat() if article.published else "",
@@ -64,7 +72,18 @@ def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_po
         parts=chunk.count,
         max_points=max_points,
         budget=point_budget(chunk, max_points),
+        content_kind=article.content_kind.value,
     )
+    note = CONTENT_NOTES.get(article.content_kind)
+    if note and "content_kind" not in prompt.variables:
+        # A prompt that does not say the content kind itself gets this line after the title
+        # (editing the shipped prompt would change its hash, and so every cached reply).
+        user = next((m for m in messages if m["role"] == "user"), None)
+        if user is not None:
+            lines = user["content"].split("\n")
+            at = next((i + 1 for i, line in enumerate(lines) if line.startswith("Title: ")), 0)
+            user["content"] = "\n".join(lines[:at] + [note] + lines[at:])
+    return messages
 
 
 def _parse_date(text: str, article: Article) -> date | None:

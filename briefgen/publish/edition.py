@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import IO
 
-from briefgen.config import Settings
+from briefgen.config import Settings, SourceSpec
 from briefgen.errors import BriefgenError, MissingSourcesError
 from briefgen.models import Brief
 from briefgen.pipeline import Progress, build_brief
@@ -31,9 +31,9 @@ class Edition:
     warnings: list[str] = field(default_factory=list)
 
 
-def resolve_sources(sources: Sequence[str], settings: Settings) -> list[str]:
+def resolve_sources(sources: Sequence[str], settings: Settings) -> list[str | SourceSpec]:
     """The sources given, else the config file's ``sources``; none at all is a usage error."""
-    chosen = list(sources) or list(settings.sources)
+    chosen: list[str | SourceSpec] = list(sources) or list(settings.sources)
     if not chosen:
         raise MissingSourcesError("no SOURCES given and no `sources` in the config file")
     return chosen
@@ -65,6 +65,7 @@ def build_edition(
     since_last: bool = False,
     record: bool | None = None,
     stdin: IO[str] | None = None,
+    since: datetime | None = None,
 ) -> Edition:
     """Build the brief of ``sources`` (or the config's) and publish it.
 
@@ -72,7 +73,7 @@ def build_edition(
     passes False and records once the message is stored in the outbox.
     """
     brief = build_brief(resolve_sources(sources, settings), settings, progress=progress, brief_date=brief_date,
-                        since_last=since_last, stdin=stdin)
+                        since_last=since_last, stdin=stdin, since=since)
     return Edition(brief, publish(brief, settings, record=since_last if record is None else record))
 
 

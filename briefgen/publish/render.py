@@ -28,7 +28,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from briefgen.errors import ConfigError, PromptError
-from briefgen.models import Brief, KeyPoint, Story
+from briefgen.models import Brief, ContentKind, KeyPoint, Story
 from briefgen.publish import FORMATS
 from briefgen.publish.rank import independent_outlets
 from briefgen.resources import default_templates_dir
@@ -45,6 +45,7 @@ def format_for(output: Path | None, fmt: str | None) -> str:
     suffix = output.suffix.lstrip(".").lower() if output else ""
     return _SUFFIX_FORMATS.get(suffix, "md")
 TEXT_WIDTH = 72
+KIND_NOTES = {ContentKind.SNIPPET: "from the feed summary", ContentKind.TITLE_ONLY: "title only"}
 # Only these schemes become links: an article URL from a feed could be "javascript:…".
 LINK_SCHEMES = ("http", "https")
 
@@ -81,6 +82,9 @@ class SourceView:
     wire_copy: bool
     wire_of: int | None  # number of the source it copies, when that source is in the list
     published: str | None
+    # "from the feed summary" / "title only": the brief was written from less than the article
+    kind_note: str | None = None
+    same_link: bool = False  # a copy that is the very same page, listed by another feed
 
 
 @dataclass
@@ -134,6 +138,7 @@ def safe_url(url: str | None) -> str | None:
 def _story_view(rank: int, story: Story, *, max_key_points: int, show_unverified: bool) -> StoryView:
     numbers = {ref.id: i for i, ref in enumerate(story.articles, start=1)}
     urls = {ref.id: safe_url(ref.url) for ref in story.articles}
+    by_id = {ref.id: ref.url for ref in story.articles}
 
     def cites(article_ids: list[str]) -> list[Cite]:
         out: list[Cite] = []
@@ -172,6 +177,8 @@ def _story_view(rank: int, story: Story, *, max_key_points: int, show_unverified
             wire_copy=bool(ref.wire_copy_of),
             wire_of=numbers.get(ref.wire_copy_of) if ref.wire_copy_of else None,
             published=ref.published.strftime("%Y-%m-%d %H:%M %Z").strip() if ref.published else None,
+            kind_note=KIND_NOTES.get(ref.content_kind),
+            same_link=bool(ref.wire_copy_of and ref.url and ref.url == by_id.get(ref.wire_copy_of)),
         )
         for i, ref in enumerate(story.articles, start=1)
     ]

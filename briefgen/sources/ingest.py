@@ -33,6 +33,8 @@ _SUPPORTED_TEXT = "no .txt/.md/.html/.htm/.json files"
 # Below this many words a body is a teaser (feed description, agency snippet), not an article.
 SNIPPET_WORDS = 60
 _GLOB_CHARS = set("*?[")
+# The largest file, stdin or fetched body read (fetch.py shares it): news pages are far smaller.
+MAX_BYTES = 5_000_000
 
 
 class _Bad(Exception):
@@ -44,7 +46,7 @@ def _mb(n: int) -> str:
 
 
 def load_sources(
-    sources: Sequence[str], *, stdin: IO[str] | None = None, max_bytes: int = 5_000_000
+    sources: Sequence[str], *, stdin: IO[str] | None = None, max_bytes: int = MAX_BYTES
 ) -> tuple[list[Article], list[Failure]]:
     """Load every source into Articles; unreadable ones become Failures, never exceptions."""
     articles: list[Article] = []
@@ -359,3 +361,19 @@ def _article(cleaned: Cleaned, meta: dict[str, Any], source: str, raw_path: str 
         furniture_removed=len(cleaned.removed),
         raw_path=raw_path,
     )
+
+
+def article_from(cleaned: Cleaned, meta: dict[str, Any], source: str) -> Article:
+    """An Article from fetched text (feeds and pages use the same rules as files); ValueError if empty."""
+    try:
+        return _article(cleaned, meta, source, None)
+    except _Bad as exc:
+        raise ValueError(str(exc)) from None
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    """``decode`` for callers outside this module; ValueError with the one-line reason."""
+    try:
+        return decode(data, name)
+    except _Bad as exc:
+        raise ValueError(str(exc)) from None
