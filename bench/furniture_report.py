@@ -103,7 +103,9 @@ def kept(line: str, cleaned: Cleaned) -> bool:
     if len(target.split()) <= 4:
         # Short lines: a whole paragraph (or the wrapped end of one), not a word inside prose.
         return any(p == target or p.endswith(" " + target) for p in paragraphs)
-    return any(target in p for p in paragraphs)
+    # The cleaner puts back a space lost after a sentence end or comma ("Kyiv.These"): not a change.
+    unspaced = re.sub(r"([.!?,]) ", r"\1", target)
+    return any(target in p or unspaced in re.sub(r"([.!?,]) ", r"\1", p) for p in paragraphs)
 
 
 @dataclass

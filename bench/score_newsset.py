@@ -523,7 +523,7 @@ def verified_figures(brief: dict[str, Any], *, max_key_points: int, show_unverif
     or dropped, or kept as "unverified" with --show-unverified; "extracted" → a sentence code
     added to a thin story (verified=True, never written by the model).
 
-    * as written (stats) = grounding.verified / grounding.generated — every point the model
+    * as written (stats) = (grounding.verified + repaired) / grounding.generated — every point the model
       wrote, counted at grounding, before repeats are dropped and points merged across sources;
       the failures are the fallbacks and drops.
     * as written (in brief) = #points with status "verified" / #points with status other than
@@ -538,15 +538,17 @@ def verified_figures(brief: dict[str, Any], *, max_key_points: int, show_unverif
     stories = brief.get("stories") or [] if stories is None else stories
     g = (brief.get("stats") or {}).get("grounding") or {}
     all_points = [kp for s in stories for kp in _points(s)]
-    written = [kp for kp in all_points if kp.get("status", "generated") != "extracted"]
+    # Chosen sentences ("selected") are, like extracted ones, the source's words: not written.
+    written = [kp for kp in all_points if kp.get("status", "generated") not in ("extracted", "selected")]
+    ok = ("verified", "repaired")  # repaired: the text held, only its citation was corrected
     shown = [kp for s in stories
              for kp in shown_points(s, max_key_points=max_key_points, show_unverified=show_unverified)]
     return {
-        "as_written_stats": {"verified": g.get("verified", 0), "generated": g.get("generated", 0),
-                             "share": _ratio(g.get("verified", 0), g.get("generated", 0))},
-        "as_written_brief": {"verified": sum(kp.get("status") == "verified" for kp in written),
+        "as_written_stats": {"verified": g.get("verified", 0) + g.get("repaired", 0), "generated": g.get("generated", 0),
+                             "share": _ratio(g.get("verified", 0) + g.get("repaired", 0), g.get("generated", 0))},
+        "as_written_brief": {"verified": sum(kp.get("status") in ok for kp in written),
                              "written": len(written),
-                             "share": _ratio(sum(kp.get("status") == "verified" for kp in written), len(written))},
+                             "share": _ratio(sum(kp.get("status") in ok for kp in written), len(written))},
         "as_shown": {"verified": sum(bool(kp.get("verified")) for kp in shown), "shown": len(shown),
                      "share": _ratio(sum(bool(kp.get("verified")) for kp in shown), len(shown)),
                      "by_status": dict(Counter(kp.get("status", "generated") for kp in shown))},

@@ -132,7 +132,7 @@ def summarize_all(
             chunks = chunking.chunk_article(article, budget)
             summary = summarize_article(article, chunks, client, prompt, max_points=settings.points_per_article)
             grounded, counts = ground_summary(summary, article, keep_unverified=settings.unverified == "mark",
-                                              min_points=min(3, settings.max_key_points))
+                                              min_points=settings.max_key_points)
             summaries[article.id], stats = grounded, stats + counts
         except (LLMError, ConfigError) as exc:
             _fail(failures, article, str(exc))

@@ -50,6 +50,9 @@ class ClusterParams:
     same_day_bonus: float = 0.10
     far_date_penalty: float = 0.50
     far_days: int = 2
+    # Published a week or more apart: not one event (news of an event comes out within days).
+    far_published_days: int = 7
+    far_published_penalty: float = 0.3
     # Proper names shared in the article text, weighted by how rare they are in the batch.
     w_name: float = 0.20
     # IDF = log((n+1)/(df+1)) + floor over the day's articles. Measured on the tuning split
@@ -116,6 +119,8 @@ class _Matrices:
     names_total: np.ndarray
     fig_total: np.ndarray
     dates: np.ndarray  # ordinal day, -1 when unknown
+    days_of_year: np.ndarray  # month * 31 + day of the event, also when its year is unknown; -1 unknown
+    published: np.ndarray  # ordinal day of publication, -1 when unknown
     top_terms: list[list[str]]
 
 
@@ -144,7 +149,12 @@ def _build_matrices(feats: list[ArticleFeatures], params: ClusterParams) -> _Mat
     nidf = _idf(ndf, n, params.name_idf_floor)
     names = _weighted_rows([{k: 1.0 for k in f.names} for f in feats], nvocab, nidf, l2=False)
     dates = np.asarray([f.event_date.toordinal() if f.event_date else -1 for f in feats], dtype=np.int64)
+    days_of_year = np.asarray([f.event_day[0] * 31 + f.event_day[1] if f.event_day else -1 for f in feats],
+                              dtype=np.int64)
+    published = np.asarray([f.published.date().toordinal() if f.published else -1 for f in feats], dtype=np.int64)
     return _Matrices(
+        days_of_year=days_of_year,
+        published=published,
         text=text,
         ent=ent,
         fig=fig,
@@ -222,8 +232,21 @@ def score_pairs(pairs: np.ndarray, mats: _Matrices, params: ClusterParams) -> np
         di, dj = mats.dates[i], mats.dates[j]
         known = (di >= 0) & (dj >= 0)
         delta = np.abs(di - dj)
+        # A date without its year ("FRANKFURT, July 24 (Reuters)" in an undated copy) still
+        # tells July 24 from June 5: compared by month and day when a year is missing.
+        mi, mj = mats.days_of_year[i], mats.days_of_year[j]
+        by_day = ~known & (mi >= 0) & (mj >= 0)
+        circular = np.minimum(np.abs(mi - mj), 12 * 31 - np.abs(mi - mj))
+        delta = np.where(by_day, circular, delta)
+        known = known | by_day
         score += np.where(known & (delta == 0), params.same_day_bonus, 0.0)
         score -= np.where(known & (delta >= params.far_days), params.far_date_penalty, 0.0)
+        # Reports of one event come out within days of each other; a week apart, they are
+        # two events of one topic (two meetings of a bank, two finals of a club) even when
+        # neither states its event's date.
+        pi, pj = mats.published[i], mats.published[j]
+        pub_gap = np.where((pi >= 0) & (pj >= 0), np.abs(pi - pj), 0)
+        score -= np.where(pub_gap >= params.far_published_days, params.far_published_penalty, 0.0)
         out[s : s + step] = score
     return out
 

@@ -50,12 +50,38 @@ def infer_event_date(summary: ArticleSummary, article: Article | None) -> date |
     if article is None:
         return None
     published = article.published.date() if isinstance(article.published, datetime) else None
-    # The lead (dateline + first sentences) states when the news happened; later dates are context.
-    lead = " ".join(filter(None, [article.dateline, article.body[:400]]))
+    lead = _lead(article)
     dates = explicit_dates(lead, published)
     if dates:
         return dates[0]
     return weekday_date(lead, published)
+
+
+LEAD_CHARS = 400
+
+
+def _lead(article: Article) -> str:
+    """The dateline and the first paragraph: where a report says when its news happened.
+
+    Only the first paragraph: a recap's second paragraph already recalls the earlier event
+    and its date ("The Turkish quake … hit on Tuesday, November 4"), and a live page's later
+    entries announce the next one ("leaders meet again in Warsaw on Monday").
+    """
+    first = article.body.strip().split("\n\n", 1)[0]
+    return " ".join(filter(None, [article.dateline, first[:LEAD_CHARS]]))
+
+
+# Any leap year: a stand-in year for reading "July 24" when the article gives none.
+_NO_YEAR = date(2000, 6, 30)
+
+
+def lead_day(article: Article | None) -> tuple[int, int] | None:
+    """(month, day) of the first date the lead writes, when it writes no year and the article
+    has no publication date to supply one."""
+    if article is None:
+        return None
+    dates = explicit_dates(_lead(article), _NO_YEAR)
+    return (dates[0].month, dates[0].day) if dates else None
 
 
 @dataclass
@@ -68,6 +94,7 @@ class ArticleFeatures:
     figures: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     event_date: date | None = None
+    event_day: tuple[int, int] | None = None  # (month, day) of the event, known even without a year
     published: datetime | None = None
 
 
@@ -109,6 +136,7 @@ def extract_features(summary: ArticleSummary, article: Article | None) -> Articl
         entities=entity_keys(summary),
         figures=figures,
         names=text_names(_lede(article.body, NAME_LEDE_CHARS)) if article is not None else set(),
-        event_date=infer_event_date(summary, article),
+        event_date=(event_date := infer_event_date(summary, article)),
+        event_day=(event_date.month, event_date.day) if event_date else lead_day(article),
         published=article.published if article is not None else None,
     )

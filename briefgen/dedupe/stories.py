@@ -260,12 +260,60 @@ def independent_outlets(refs: list[SourceRef]) -> int:
     return len({fold(r.label) for r in refs if not r.wire_copy_of})
 
 
+# Share of a point's content words one sentence of another outlet must hold to corroborate it.
+CORROBORATE_COVERAGE = 0.6
+
+
+def corroborate(points: list[KeyPoint], member_ids: list[str], articles: dict[str, Article]) -> list[KeyPoint]:
+    """Each point cites every member article that states it, not only the one it came from.
+
+    Two outlets rarely word a fact alike, so merging their points misses most shared facts;
+    a sentence of the other article that supports the point (its names, figures and most of
+    its content words) is evidence as good as the first. Points stated by more outlets come
+    first, then the others in turn from each outlet, so a story of two sources reads as one
+    story, not as two articles stapled together.
+    """
+    from briefgen.notes.chunk import background_sentences, number_sentences
+    from briefgen.notes.ground import support
+    from briefgen.text.addressed import addressed_to_model
+
+    sentences: dict[str, list[tuple[int, str]]] = {}
+    for aid in member_ids:
+        art = articles.get(aid)
+        if art is not None:
+            background = background_sentences(art)
+            sentences[aid] = [(s.n, s.text) for s in number_sentences(art)
+                              if s.n not in background and not addressed_to_model(s.text)]
+    out: list[KeyPoint] = []
+    for point in points:
+        evidence = list(point.evidence)
+        cited = {ev.article_id for ev in evidence}
+        for aid, sents in sentences.items():
+            if aid in cited:
+                continue
+            best = max(((support(point.text, text), n, text) for n, text in sents),
+                       key=lambda x: (x[0].ok, x[0].coverage), default=None)
+            if best is not None and best[0].ok and best[0].coverage >= CORROBORATE_COVERAGE:
+                evidence.append(Evidence(article_id=aid, sentences=[best[1]], quote=best[2]))
+        out.append(point.model_copy(update={"evidence": evidence}))
+    # More outlets first; then round-robin over the outlet each point came from.
+    seen_rank: dict[str, int] = {}
+    keyed = []
+    for i, point in enumerate(out):
+        first = point.evidence[0].article_id if point.evidence else ""
+        seen_rank[first] = seen_rank.get(first, -1) + 1
+        keyed.append((-len(point.article_ids), seen_rank[first], i))
+    return [out[i] for _, _, i in sorted(keyed)]
+
+
 def build_story(article_ids: list[str], summaries: dict[str, ArticleSummary], articles: dict[str, Article]) -> Story:
     """One Story for one event group: sources, merged key points, disagreements, entities."""
     ids = sorted(set(article_ids))
     lead = pick_lead(ids, summaries, articles)
     ordered = [summaries[a] for a in sorted(ids, key=lambda a: (a != lead, a)) if a in summaries]
     points, disagreements = merge_key_points(ordered)
+    if len(ordered) > 1:
+        points = corroborate(points, [s.article_id for s in ordered], articles)
     refs = story_refs(ids, articles, lead)
     lead_summary = summaries.get(lead)
     dates = Counter(s.event_date for s in ordered if s.event_date is not None)

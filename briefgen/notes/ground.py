@@ -24,7 +24,7 @@ from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.figures import bare_numbers
 from briefgen.text.names import proper_names
-from briefgen.text.sentences import lede
+from briefgen.text.sentences import lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers, fold, normalize
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,8 @@ def _top_up(points: list[KeyPoint], summary: str, article: Article, sentences: d
     covered = [content_terms(summary)] + [content_terms(kp.text) for kp in out]
     if len(out) == 1 and covers(out[0].text, covered[:1], REPEAT_COVERAGE):
         out, covered = [], covered[:1]  # the kept-anyway restatement of the summary
-    used = {n for kp in out for ev in kp.evidence for n in ev.sentences} | {1}
+    # The lede too: a sentence the summary already says is skipped below (covered), not by its number.
+    used = {n for kp in out for ev in kp.evidence for n in ev.sentences}
     ranked = sorted(
         (-_newsworthiness(text, n), n) for n, text in sentences.items()
         if n not in used and 8 <= len(text.split()) <= 45 and not text.rstrip().endswith("?")
@@ -188,7 +189,7 @@ def _top_up(points: list[KeyPoint], summary: str, article: Article, sentences: d
         text = sentences[n]
         if covers(text, covered, 0.5):
             continue
-        out.append(KeyPoint(text=text, evidence=[Evidence(article_id=article.id, sentences=[n], quote=text)],
+        out.append(KeyPoint(text=tighten(text), evidence=[Evidence(article_id=article.id, sentences=[n], quote=text)],
                             verified=True, status="extracted"))
         covered.append(content_terms(text))
         extracted += 1
@@ -232,7 +233,7 @@ def _ground_point(point: KeyPoint, article: Article, sentences: dict[int, str]) 
     if fallback_from:
         n = fallback_from[0]
         quote = sentences[n]
-        return KeyPoint(text=quote, evidence=[Evidence(article_id=article.id, sentences=[n], quote=quote)],
+        return KeyPoint(text=tighten(quote), evidence=[Evidence(article_id=article.id, sentences=[n], quote=quote)],
                         verified=True, status="fallback")
     return None
 

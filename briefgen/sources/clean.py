@@ -79,6 +79,11 @@ _WIDE_GAP = re.compile(r"^[^\W\d_][\w' ]{1,30}?:?(?:\u00a0|\s{2,})\S")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
+# Sentences run together by a missing space ("…from Kyiv.These claims,made…"): a sentence end
+# or a comma between two words gets its space back (not "U.S.", "2.5" or "example.com").
+_RUN_TOGETHER = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[a-z0-9]{2},)(?=[a-z]{2})")
+
+
 def _inline(line: str) -> str:
     """Reduce inline HTML tags and Markdown markup to their text; collapse whitespace."""
     if "<" in line and _TAG.search(line):
@@ -91,6 +96,7 @@ def _inline(line: str) -> str:
     line = _MD_HEADING.sub("", line)
     line = _MD_EMPH.sub(r"\2", line)
     line = _MD_ITALIC_LINE.sub(r"\2", line.strip())
+    line = _RUN_TOGETHER.sub(" ", line)
     return _SPACES.sub(" ", line).strip()
 
 
@@ -251,8 +257,10 @@ def clean_html(html: str, url: str | None = None) -> Cleaned:
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=True,
         include_links=False, include_images=False, favor_recall=True,
-        # Keep the time and zone of article:published_time, not just the day.
-        date_extraction_params={"extensive_search": True, "original_date": True,
+        # Keep the time and zone of article:published_time, not just the day. No extensive
+        # search: it reads a bare year in the body as 1 January of it (news pages dated
+        # 2025-01-01, 2010-01-01 were seen); a date line in the text is still found below.
+        date_extraction_params={"extensive_search": False, "original_date": True,
                                 "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
     )
     if doc is None:

@@ -68,6 +68,11 @@ _ATTRIBUTION_TAIL = re.compile(
 _ASIDE = re.compile(r"\s*\((?=[^()]*[A-Za-z])[^()\d]{3,80}\)")
 
 
+def _open_quote(text: str) -> bool:
+    """True when ``text`` ends inside a quotation (an opening mark not yet closed)."""
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+
+
 def tighten(sentence: str, max_words: int = MAX_POINT_WORDS) -> str:
     """A long sentence shortened to its main clause, words kept as written.
 
@@ -87,6 +92,8 @@ def tighten(sentence: str, max_words: int = MAX_POINT_WORDS) -> str:
     best = ""
     for m in _CLAUSE_BREAK.finditer(body):
         head = body[: m.start()].rstrip(" ,;")
+        if _open_quote(head):
+            continue  # never cut inside a quotation: what someone said stays whole
         words = len(head.split()) + len(tail.split())
         # The longest main part that fits ("about" max_words: a few words over beat a lost fact).
         if len(head.split()) >= 10 and words <= max_words + 3:
