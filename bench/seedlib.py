@@ -88,10 +88,13 @@ class StockServer:
         # The server reads HOST, PORT, N_CTX, ... from the environment over its flags: pass a clean one.
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")}
         env.update(HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1")
+        from briefgen.llm.server import _parent_death_hook  # SIGTERM the server if this process dies
+
         started = time.perf_counter()
         with open(self.log_path, "wb") as log:
             self._proc = subprocess.Popen(stock_command(self.model, port, self.threads, self.module), stdin=subprocess.DEVNULL,
-                                          stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                          stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                          preexec_fn=_parent_death_hook())
         self.base_url = f"http://127.0.0.1:{port}/v1"
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + 120

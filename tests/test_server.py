@@ -146,7 +146,7 @@ def test_llama_cpp_missing_gives_install_command(tmp_path: Path, monkeypatch: py
 def test_command_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cmd = srv.LocalServer(settings_for(tmp_path, context_tokens=2048, threads=3)).command(Path("/m/x.gguf"), 4242)
     args = dict(zip(cmd[3::2], cmd[4::2]))
-    assert cmd[1:3] == ["-m", "llama_cpp.server"]
+    assert cmd[1:3] == ["-m", "briefgen.llm.serve"]  # llama_cpp.server's main, grammar applied lazily
     assert args["--host"] == "127.0.0.1" and args["--port"] == "4242"
     assert args["--n_ctx"] == "2048" and args["--n_threads"] == "3" and args["--n_batch"] == "512"
     assert "--chat_format" not in args  # the GGUF's own template
@@ -310,7 +310,7 @@ def test_real_server_stop_leaves_no_process(tmp_path: Path) -> None:
         pid, port = server.pid, server.port
         assert pid is not None and alive(pid)
     assert wait_dead(pid, 1)
-    found = subprocess.run(["pgrep", "-f", f"llama_cpp.server .*--port {port} "], capture_output=True, text=True)
+    found = subprocess.run(["pgrep", "-f", f"{srv.SERVER_MODULE} .*--port {port} "], capture_output=True, text=True)
     assert found.stdout.strip() == ""
 
 
