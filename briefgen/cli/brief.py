@@ -203,7 +203,8 @@ def check(brief_json: Path, min_verified: float | None) -> None:
     for line in report.lines():
         click.echo(line)
     if min_verified is not None and report.verified_share < min_verified:
-        err.print(f"error: {brief_json}: {report.verified_share:.0%} of key points verified, below {min_verified:.0%}")
+        err.print(f"error: {brief_json}: {report.verified_share:.0%} of key points verified, below {min_verified:.0%}",
+                  markup=False, soft_wrap=True)
         sys.exit(1)
 
 

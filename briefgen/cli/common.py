@@ -30,15 +30,16 @@ class RichProgress:
 
     def note(self, message: str) -> None:
         if not self.quiet:
-            err.print(message)
+            err.print(message, markup=False, soft_wrap=True)
 
     def start(self, stage: str, total: int) -> None:
         self.stop()
         if self.quiet:
             return
         self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=err, transient=True,
+            # markup off: the detail is an article title, and "[/x]" in one raised MarkupError
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}", markup=False), TimeElapsedColumn(), console=err, transient=True,
         )
         self._bar.start()
         self._task = self._bar.add_task(stage, total=total, detail="")
@@ -65,7 +66,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             err.print(f"error: {exc}", markup=False, soft_wrap=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            err.print("interrupted")
+            err.print("interrupted", markup=False)
             sys.exit(130)
 
     return wrapper

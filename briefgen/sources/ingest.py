@@ -84,7 +84,9 @@ def load_sources(
             else:
                 take(path, display)
     for f in failures:
-        log.warning("%s: %s", f.source, f.reason)
+        # Not a warning: the caller lists every failure (the CLI's "failed:" or "error:" line),
+        # and a second copy on stderr as a log WARNING said each problem twice.
+        log.info("%s: %s", f.source, f.reason)
     return articles, failures
 
 
