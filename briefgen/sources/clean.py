@@ -265,7 +265,10 @@ def clean_html(html: str, url: str | None = None) -> Cleaned:
     )
     if doc is None:
         log.debug("trafilatura found no main text%s", f" in {url}" if url else "")
-        return clean_text(_TAG.sub("\n", re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", html)))
+        # Declarations and comments too: a page that is all script left "<!doctype html>" as
+        # an article (its title and body).
+        stripped = re.sub(r"(?is)<(script|style|head)\b.*?</\1>|<!--.*?-->|<![^>]*>|<\?.*?\?>", "", html)
+        return clean_text(htmllib.unescape(_TAG.sub("\n", stripped)))
     data = doc if isinstance(doc, dict) else doc.as_dict()
     text = data.get("text") or ""
     known_title = (data.get("title") or "").strip() or None

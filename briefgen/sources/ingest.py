@@ -164,6 +164,11 @@ def decode(data: bytes, name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         first_bad = exc.start
+        if exc.reason == "unexpected end of data":
+            # UTF-8 cut inside its last character (a truncated download or copy): the text is
+            # UTF-8; guessing a legacy code page would garble every accented letter before it.
+            log.warning("%s: ends inside a UTF-8 character (truncated?); the partial character is dropped", name)
+            return data[:first_bad].decode("utf-8-sig")
     from charset_normalizer import from_bytes
 
     matches = from_bytes(data)

@@ -22,14 +22,50 @@ def _segmenter():  # type: ignore[no-untyped-def]
     return pysbd.Segmenter(language="en", clean=False)
 
 
+# pysbd's time grows with the square of a paragraph's length (40 KB: 0.9 s; a 1 MB line: many
+# minutes), so a longer paragraph is fed to it in windows cut after a sentence-ending mark.
+# No real sentence is this long: a run without an end mark is cut at a space to fit.
+WINDOW_CHARS = 4000
+_END_MARK = re.compile(r"[.!?][\"'”’)\]]*\s")
+
+
+def _windows(text: str, limit: int = WINDOW_CHARS) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters (longer only when one word is)."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        head = text[:limit]
+        ends = [m.end() for m in _END_MARK.finditer(head)]
+        cut = ends[-1] if ends and ends[-1] > limit // 2 else head.rfind(" ") + 1
+        if cut <= 0:  # one word longer than the limit: cut at the next space
+            nxt = text.find(" ", limit)
+            cut = len(text) if nxt < 0 else nxt + 1
+        pieces.append(text[:cut].strip())
+        text = text[cut:]
+    pieces.append(text.strip())
+    return [p for p in pieces if p]
+
+
+def _segment(para: str) -> list[str]:
+    out: list[str] = []
+    for window in _windows(para):
+        out.extend(_segmenter().segment(window) if re.search(r"[.!?]", window) else [window])
+    return out
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text, paragraph by paragraph; a sentence never spans a paragraph."""
+    # Chunking, numbering and grounding each split the same body: segment it once.
+    return list(_split_cached(text))
+
+
+@lru_cache(maxsize=256)
+def _split_cached(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for para in _PARAGRAPH.split(text):
         para = re.sub(r"\s+", " ", para).strip()
         if not para:
             continue
-        pieces = [p.strip() for p in _segmenter().segment(para) if p.strip()]
+        pieces = [p.strip() for p in _segment(para) if p.strip()]
         merged: list[str] = []
         for piece in pieces:
             if merged and _NO_END.search(merged[-1]):
@@ -37,7 +73,7 @@ def split_sentences(text: str) -> list[str]:
             else:
                 merged.append(piece)
         out.extend(merged)
-    return out
+    return tuple(out)
 
 
 def lede(sentences: list[str], fallback: str = "") -> str:
