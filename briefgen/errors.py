@@ -8,7 +8,8 @@
     │   └── FetchError            a feed or page URL that could not be fetched (refused, 404, too big...)
     ├── LLMError                  a call to the model failed (carries .attempts)
     │   ├── LLMOutputError        the reply never validated (invalid JSON, cut off, wrong fields)
-    │   └── CapabilityError       the backend cannot do what was asked (never retried)
+    │   ├── CapabilityError       the backend cannot do what was asked (never retried)
+    │   └── BackendRefusedError   401/403/404: wrong key, endpoint or model; no call can work
     ├── ModelError                the embedded model is missing, corrupt or will not start
     ├── PromptError               a prompt/template file is broken (carries .path and .line)
     ├── StateError                the SQLite state cannot be opened or migrated
@@ -69,6 +70,10 @@ class LLMOutputError(LLMError):
 
 class CapabilityError(LLMError):
     """The backend rejected a request it cannot serve (e.g. an unsupported response_format)."""
+
+
+class BackendRefusedError(LLMError):
+    """The backend refuses every call (a wrong key, endpoint or model): the run stops at the first."""
 
 
 class ModelError(BriefgenError):

@@ -20,7 +20,8 @@ from briefgen.config import Settings, SourceSpec
 from briefgen.dedupe import stories
 from briefgen.dedupe.cluster import cluster_articles
 from briefgen.dedupe.neardup import collapse_near_duplicates
-from briefgen.errors import BriefgenError, ConfigError, InputError, LLMError, NoArticlesError
+from briefgen.errors import (BackendRefusedError, BriefgenError, ConfigError, InputError, LLMError, NoArticlesError,
+                             StateError)
 from briefgen.llm.backends import Backend, resolve_backend
 from briefgen.llm.client import LLMClient
 from briefgen.llm.prompts import Prompt, load_prompt
@@ -134,6 +135,8 @@ def summarize_all(
             grounded, counts = ground_summary(summary, article, keep_unverified=settings.unverified == "mark",
                                               min_points=settings.max_key_points)
             summaries[article.id], stats = grounded, stats + counts
+        except (BackendRefusedError, StateError):
+            raise  # the next article would be refused the same way, or find the disk as full
         except (LLMError, ConfigError) as exc:
             _fail(failures, article, str(exc))
         except Exception as exc:  # noqa: BLE001
@@ -188,7 +191,11 @@ def build_brief(
         # The client logs each call as it happens: a crash keeps what was already paid for.
         client.run_id = run_id
         calls_before = len(client.records)
-        summaries, grounding, prompt_versions = summarize_all(unique, client, settings, progress, failures)
+        try:
+            summaries, grounding, prompt_versions = summarize_all(unique, client, settings, progress, failures)
+        except BackendRefusedError:
+            store.finish_run(run_id, {}, "failed")
+            raise
         records = client.records[calls_before:]
         if not summaries:
             store.finish_run(run_id, {}, "failed")

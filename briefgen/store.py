@@ -27,6 +27,9 @@ from briefgen.models import Article, CallRecord, Story
 log = logging.getLogger(__name__)
 
 Migration = Callable[[sqlite3.Connection], None]
+# How long a write waits for another process's lock (another briefgen, a `sqlite3` shell)
+# before it is a StateError naming the file.
+BUSY_TIMEOUT_S = 10.0
 MIGRATIONS: list[Migration] = []
 
 
@@ -102,7 +105,7 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Autocommit: single statements commit at once; migrations open their own transaction.
-            self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"{self.path}: cannot open state file: {exc}") from exc
         try:

@@ -11,6 +11,7 @@ import click
 
 from briefgen.cli.common import (EXIT_PARTIAL, RichProgress, backend_options, date_option, err, handle_errors,
                                  no_fetch_option, settings_from, since_last_option, since_option)
+from briefgen.errors import DeliveryError
 from briefgen.publish import FORMATS
 
 
@@ -55,8 +56,13 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
     for warning in edition.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a full disk, a read-only folder: one line, and where the brief still is
+            raise DeliveryError(f"{output}: cannot write the brief: {exc.strerror or exc}"
+                                + (f"; it is kept in the archive under {settings.data_dir() / 'archive'}"
+                                   if not edition.warnings else "")) from exc
     else:
         click.echo(text, nl=not text.endswith("\n"))
     s = brief.stats
@@ -103,7 +109,6 @@ def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run
     """
     from datetime import datetime
 
-    from briefgen.errors import DeliveryError
     from briefgen.publish.edition import build_edition
     from briefgen.publish.email import send_brief
     from briefgen.publish.schedule import run_lock

@@ -23,14 +23,15 @@ import logging
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
+import httpx2
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_exception_type, stop_after_attempt, wait_none
 
 from briefgen.config import Settings
-from briefgen.errors import CapabilityError, LLMError, LLMOutputError
+from briefgen.errors import BackendRefusedError, CapabilityError, LLMError, LLMOutputError
 from briefgen.models import CallRecord
 from briefgen.llm.backends import CAPABILITIES, PROMPT_SCHEMA_MODES, Backend, cache_key
 from briefgen.llm.schemas import describe_schema, response_format_for
@@ -47,6 +48,7 @@ LENGTH_GROWTH = 2  # ...which doubles the budget, up to the cap below
 RATE_LIMIT_WAITS = 2  # tenacity's extra tries once the SDK has given up on a 429
 RATE_LIMIT_MAX_WAIT_S = 60.0
 NEVER_RETRY = frozenset({400, 401, 403, 404, 422})
+BACKEND_REFUSED = frozenset({401, 403, 404})
 
 
 _CAPABILITY_HINT = re.compile(r"response_format|json_schema|'text' or 'json_object'", re.IGNORECASE)
@@ -57,11 +59,45 @@ def is_capability_rejection(status: int, text: str) -> bool:
     return status in (400, 422, 500, 501) and bool(_CAPABILITY_HINT.search(text))
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
+def _server_message(exc: openai.APIStatusError, secret: str | None = None) -> str:
     body = exc.body
     msg = body.get("message") if isinstance(body, dict) else None
     text = str(msg or body or exc.message)
+    if secret:  # a server that echoes the key it was sent ("Incorrect API key provided: sk-…")
+        text = text.replace(secret, "***")
     return " ".join(text.split())[:300]
+
+
+class _DeadlineStream(httpx2.SyncByteStream):
+    """A reply body that must be complete by a deadline: httpx's timeout is per read, so a
+    server trickling a byte a second would otherwise hold a call for ever."""
+
+    def __init__(self, inner: httpx2.SyncByteStream, deadline: float, total_s: float, request: httpx2.Request) -> None:
+        self._inner, self._deadline, self._total_s, self._request = inner, deadline, total_s, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            if time.monotonic() > self._deadline:
+                raise httpx2.ReadTimeout(f"reply not complete within {self._total_s:g}s", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _DeadlineTransport(httpx2.HTTPTransport):
+    """Each HTTP attempt gets ``total_s`` from sending to the reply's last byte."""
+
+    def __init__(self, total_s: float) -> None:
+        super().__init__()
+        self.total_s = total_s
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        deadline = time.monotonic() + self.total_s
+        response = super().handle_request(request)
+        assert isinstance(response.stream, httpx2.SyncByteStream)
+        response.stream = _DeadlineStream(response.stream, deadline, self.total_s, request)
+        return response
 
 
 def _estimate_tokens(text: str) -> int:
@@ -145,7 +181,8 @@ class LLMClient:
                 if not base_url:
                     raise LLMError(f"no endpoint for the {self.backend.kind} backend (its server was not started)")
                 self._http = openai.DefaultHttpxClient(
-                    event_hooks={"request": [self._on_request], "response": [self._on_response]}
+                    event_hooks={"request": [self._on_request], "response": [self._on_response]},
+                    transport=_DeadlineTransport(self.settings.timeout_s),
                 )
                 self._sdk = openai.OpenAI(
                     base_url=base_url,
@@ -224,7 +261,7 @@ class LLMClient:
                     return completion, time.perf_counter() - started
         except openai.APIStatusError as exc:
             tries = max(1, self._tls.http_attempts)
-            msg = _server_message(exc)
+            msg = _server_message(exc, self.backend.api_key)
             if is_capability_rejection(exc.status_code, msg):
                 raise CapabilityError(
                     f"{self.backend.kind} backend rejected response_format {response_format.get('type')!r} "
@@ -234,7 +271,9 @@ class LLMClient:
             if isinstance(exc, openai.RateLimitError):
                 raise LLMError(f"LLM call for {where} still rate limited after {tries} attempts: {msg}",
                                attempts=tries, task=task) from exc
-            raise LLMError(f"LLM call for {where} failed: HTTP {exc.status_code} {msg}", attempts=tries, task=task) from exc
+            # A wrong key, endpoint or model fails every article alike: one line, not one per article.
+            error = BackendRefusedError if exc.status_code in BACKEND_REFUSED else LLMError
+            raise error(f"LLM call for {where} failed: HTTP {exc.status_code} {msg}", attempts=tries, task=task) from exc
         except openai.APITimeoutError as exc:
             tries = max(1, self._tls.http_attempts)
             self._record(CallRecord(task=task, model=self.backend.model, outcome="error",
@@ -303,12 +342,17 @@ class LLMClient:
                     completion, latency = self._send(where, task, article_id, convo, response_format, temp, state["max_tokens"])
                     choice = completion.choices[0] if completion.choices else None
                     content = (choice.message.content if choice else None) or ""
+                    refusal = getattr(choice.message, "refusal", None) if choice else None
                     finish = choice.finish_reason if choice else None
                     usage = completion.usage
                     p_tok = usage.prompt_tokens if usage else _estimate_tokens(json.dumps(convo))
                     c_tok = usage.completion_tokens if usage else _estimate_tokens(content)
                     rec = CallRecord(task=task, model=model, prompt_tokens=p_tok, completion_tokens=c_tok,
                                      latency_s=latency, article_id=article_id)
+                    if refusal and not content.strip():
+                        # A decision, not a malformed reply: asking again to "repair" it pays twice.
+                        self._record(replace_outcome(rec, "refused"))
+                        raise _BadReply("was a refusal", " ".join(str(refusal).split())[:200], False)
                     if finish == "length":
                         self._record(replace_outcome(rec, "length"))
                         grow = state["length_retries"] > 0 and state["max_tokens"] < cap
