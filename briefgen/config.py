@@ -164,6 +164,61 @@ class Settings(BaseModel):
         return self.api_key.get_secret_value() if self.api_key else None
 
 
+# Everything briefgen keeps (state, archive, outbox) is its user's alone: briefs may be
+# private and the state holds every prompt and reply.
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) as owner-only folders; an existing folder is left as it is."""
+    for parent in reversed([path, *path.parents]):
+        if not parent.exists():
+            try:
+                parent.mkdir(mode=PRIVATE_DIR)
+            except FileExistsError:  # another run made it meanwhile
+                pass
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write an owner-only file so that it is either complete or absent, even across a crash."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# Command-line options whose value is a secret: kept out of the run log (store.start_run).
+SECRET_OPTIONS = ("--api-key",)
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """``argv`` with the value of every secret option replaced by ***."""
+    out: list[str] = []
+    hide = False
+    for arg in argv:
+        if hide:
+            out.append("***")
+            hide = False
+        elif arg in SECRET_OPTIONS:
+            out.append(arg)
+            hide = True
+        elif arg.startswith(tuple(f"{o}=" for o in SECRET_OPTIONS)):
+            out.append(arg.split("=", 1)[0] + "=***")
+        else:
+            out.append(arg)
+    return out
+
+
 ENV_ALIASES: dict[str, list[str]] = {
     # BRIEFGEN_* first: it is briefgen's own and more specific than the OpenAI convention.
     "api_key": ["BRIEFGEN_API_KEY", "OPENAI_API_KEY"],

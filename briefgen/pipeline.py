@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import IO, Protocol
 
-from briefgen.config import Settings, SourceSpec
+from briefgen.config import Settings, redact_argv, SourceSpec
 from briefgen.dedupe import stories
 from briefgen.dedupe.cluster import cluster_articles
 from briefgen.dedupe.neardup import collapse_near_duplicates
@@ -185,7 +185,7 @@ def build_brief(
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store(settings.state_file()))
         run_id = store.start_run({"sources": [s if isinstance(s, str) else s.label for s in sources],
-                                  "argv": sys.argv[1:]})
+                                  "argv": redact_argv(sys.argv[1:])})
         if client is None:
             client = stack.enter_context(open_client(settings, store, progress, timings))
         # The client logs each call as it happens: a crash keeps what was already paid for.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from briefgen.config import PRIVATE_FILE, private_dir
 from briefgen.errors import StateError
 from briefgen.models import Article, CallRecord, Story
 
@@ -103,7 +105,10 @@ class Store:
         self.path = Path(path)
         self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            if not self.path.exists():
+                # Created owner-only before SQLite opens it; its -wal and -shm files copy this mode.
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
             # Autocommit: single statements commit at once; migrations open their own transaction.
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:

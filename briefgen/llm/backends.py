@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,7 +53,7 @@ class Backend:
     kind: BackendKind
     model: str
     base_url: str | None  # None for embedded until its server starts
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # never in a log line or traceback
     response_mode: ResponseMode
     identity: str  # cache identity: base URL + model, or the model file's sha256; never a port
     reports_usage: bool = True

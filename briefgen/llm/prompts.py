@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -82,6 +82,10 @@ class Prompt:
                 text = template.render(**variables).strip()
             except UndefinedError as exc:
                 raise PromptError(str(self.path), str(exc)) from exc
+            except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+                # The sandbox's SecurityError is a TemplateError: a user folder's template that
+                # reaches for __class__ is one line naming the file, not a traceback.
+                raise PromptError(str(self.path), f"{type(exc).__name__}: {exc}") from exc
             if text:
                 messages.append({"role": role, "content": text})
         return messages

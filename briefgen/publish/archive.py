@@ -11,7 +11,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from briefgen.config import Settings
+from briefgen.config import Settings, write_atomic
 from briefgen.errors import DeliveryError
 from briefgen.models import Brief
 
@@ -38,12 +38,10 @@ def archive_brief(brief: Brief, settings: Settings) -> list[Path]:
                "show_unverified": settings.unverified == "mark"}
     written: list[Path] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for fmt in ARCHIVE_FORMATS:
             path = folder / f"{slug(brief.title)}.{fmt}"
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(render(brief, fmt, **options), encoding="utf-8")  # type: ignore[arg-type]
-            tmp.replace(path)  # a reader never sees half a file
+            # Owner-only and atomic: a reader never sees half a file, nor another user a brief.
+            write_atomic(path, render(brief, fmt, **options).encode("utf-8"))  # type: ignore[arg-type]
             written.append(path)
     except OSError as exc:
         raise DeliveryError(f"{folder}: cannot archive the brief: {exc.strerror or exc}") from exc

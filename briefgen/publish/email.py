@@ -36,7 +36,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from briefgen.publish.archive import slug
 from briefgen.publish.history import record_published
-from briefgen.config import EmailSettings, Settings
+from briefgen.config import EmailSettings, Settings, write_atomic
 from briefgen.errors import BriefgenError, DeliveryError
 from briefgen.models import Brief
 from briefgen.store import Store
@@ -166,17 +166,6 @@ def outbox_path(settings: Settings, brief_name: str, brief_date: date, *, dry_ru
     """Where the message of one brief is kept: ``<data>/outbox/<date>/<name>.eml``."""
     suffix = ".dry-run.eml" if dry_run else ".eml"
     return settings.data_dir() / "outbox" / brief_date.isoformat() / (slug(brief_name) + suffix)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that it is either complete or absent, even across a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 # ---- SMTP -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -132,7 +132,11 @@ def safe_url(url: str | None) -> str | None:
         parts = urlsplit(url.strip())
     except ValueError:
         return None
-    return url.strip() if parts.scheme.lower() in LINK_SCHEMES and parts.netloc else None
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc:
+        return None
+    # Spaces, quotes and angle brackets percent-encoded: "<https://x/?q=<y>>" would end a
+    # Markdown link early, and no format's link may carry raw markup.
+    return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def _story_view(rank: int, story: Story, *, max_key_points: int, show_unverified: bool) -> StoryView:

@@ -218,7 +218,7 @@ def run_lock(data_dir: Path) -> Iterator[Path]:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_NAME
     # The file is never deleted: unlinking a lock file lets two runs lock two different files.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
