@@ -110,7 +110,18 @@ def ground_summary(
             if refs and refs <= set(sentences) and not refs & used:
                 stats.selected += 1
                 used |= refs
-                kept.append(point)
+                # The quote is the cited sentences as the article has them, made here: whatever
+                # quote a chosen point arrived with is not evidence (property-tested).
+                # One quote per run of adjacent sentences: each is a span of the article.
+                runs: list[list[int]] = []
+                for n in sorted(refs):
+                    if runs and runs[-1][-1] == n - 1:
+                        runs[-1].append(n)
+                    else:
+                        runs.append([n])
+                kept.append(point.model_copy(update={"evidence": [
+                    Evidence(article_id=article.id, sentences=run, quote=" ".join(sentences[n] for n in run))
+                    for run in runs]}))
             continue
         stats.generated += 1
         result = None if addressed_to_model(point.text) else _ground_point(point, article, sentences)

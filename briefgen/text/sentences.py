@@ -45,10 +45,40 @@ def _windows(text: str, limit: int = WINDOW_CHARS) -> list[str]:
     return [p for p in pieces if p]
 
 
+def _align(window: str, pieces: list[str]) -> list[str]:
+    """``window`` cut where pysbd cut it, as slices of ``window`` itself, only at spaces.
+
+    pysbd's segments are not always the text it was given ("Mr.?!" comes back "Mr.", "No.."
+    as "No." and "."), and a quote must be a verbatim span of the article: so only its
+    boundaries are used, each moved to the next space.
+    """
+    n, pos, cuts = len(window), 0, []
+    for piece in pieces:
+        for c in piece:
+            if c.isspace():
+                continue
+            while pos < n and window[pos].isspace():
+                pos += 1
+            if pos < n and window[pos] == c:
+                pos += 1
+            elif (ahead := window.find(c, pos, pos + 8)) >= 0:  # pysbd dropped a few characters
+                pos = ahead + 1
+            # else pysbd added c: nothing of the window to consume
+        while pos < n and not window[pos].isspace():  # never cut inside a word
+            pos += 1
+        cuts.append(pos)
+    out, start = [], 0
+    for cut in [*cuts[:-1], n]:
+        if cut > start and window[start:cut].strip():
+            out.append(window[start:cut].strip())
+            start = cut
+    return out
+
+
 def _segment(para: str) -> list[str]:
     out: list[str] = []
     for window in _windows(para):
-        out.extend(_segmenter().segment(window) if re.search(r"[.!?]", window) else [window])
+        out.extend(_align(window, _segmenter().segment(window)) if re.search(r"[.!?]", window) else [window])
     return out
 
 
