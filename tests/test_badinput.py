@@ -403,3 +403,11 @@ def test_bracketed_names_are_printed_exactly(fake_llm: FakeOpenAI, good: Path, t
     result = CliRunner().invoke(main, ["build", str(odd), "--base-url", fake_llm.base_url, "-o",
                                        str(tmp_path / "b.md")], catch_exceptions=False)
     assert result.exit_code == 0 and "MarkupError" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_schedule_error_keeps_its_brackets() -> None:
+    """'(sources and [smtp])' used to print as '(sources and )'. Bound: instant."""
+    result = CliRunner().invoke(main, ["schedule", "--at", "07:00"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        "error: no config file: the cron job needs one (sources and [smtp]); pass --config FILE"]

@@ -101,7 +101,7 @@ FAULTS = [
     Fault("503", lambda r: Reply(status=503, body=error_body("Service unavailable", "server_error")), 2, "HTTP 503"),
     Fault("connection reset", lambda r: connection_reset(), 2, "cannot reach"),
     Fault("hang past the timeout", lambda r: hang(TIMEOUT_S + 1.5), 2, "timed out"),
-    Fault("slow trickle", lambda r: Reply(content=json.dumps(_json(r)), trickle=0.05), 1, "timed out"),
+    Fault("slow trickle", lambda r: Reply(content=json.dumps(_json(r)), trickle=0.05), 2, "timed out"),
     Fault("invalid JSON", lambda r: '{"headline": "Cranes stop", "summary": ', 1, "not valid JSON"),
     Fault("missing required fields", lambda r: json.dumps({"headline": "Cranes stop"}), 1, "did not match the schema"),
     Fault("cut off by the length limit", lambda r: Reply(content=json.dumps(_json(r))[:80], finish_reason="length"), 1,
