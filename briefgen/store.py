@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -114,7 +115,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"{self.path}: cannot open state file: {exc}") from exc
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._wal()
             # In WAL mode NORMAL never corrupts the file and loses nothing when the process is
             # killed (the WAL is in the OS's cache); only a power cut may drop the last commits.
             # FULL fsyncs every autocommitted call log and cache row: ~10 ms each.
@@ -139,6 +140,20 @@ class Store:
                 self._db.close()
             except sqlite3.Error:  # closing a broken connection must not mask the real error
                 log.debug("closing %s failed", self.path, exc_info=True)
+
+    def _wal(self) -> None:
+        # Switching a new file to WAL takes an exclusive lock and SQLite does not wait for it
+        # (no busy handler): two briefgens opening a fresh state at once got "database is
+        # locked". Retried until the busy timeout; once either has switched it, it is WAL.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         db = self._db

@@ -161,7 +161,7 @@ def _llama_children(pid: int) -> list[int]:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if b"llama_cpp.server" in cmdline:
+        if b"llama_cpp.server" in cmdline or b"briefgen.llm.serve" in cmdline:
             found.append(child)
     return found
 
