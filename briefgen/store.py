@@ -1,4 +1,4 @@
-"""briefgen's state: one SQLite file (LLM cache, run and call log, articles seen, stories published).
+"""briefgen's state: one SQLite file (LLM cache, run and call log, stories published, outbox, fetch cache).
 
 Schema changes are ordered migrations (simonw/llm style): each is one function decorated
 with ``@migration``, applied once, in order, and recorded by name in the ``migrations``
@@ -25,7 +25,7 @@ from typing import Any
 
 from briefgen.config import PRIVATE_FILE, private_dir
 from briefgen.errors import StateError
-from briefgen.models import Article, CallRecord, Story
+from briefgen.models import CallRecord, Story
 
 log = logging.getLogger(__name__)
 
@@ -250,29 +250,6 @@ class Store:
         ]
 
     # ---- articles and stories -----------------------------------------------------------
-    def mark_articles_seen(self, articles: Iterable[Article]) -> list[str]:
-        """Remember articles by content hash; return the ids of those never seen before."""
-        new: list[str] = []
-        now = _now()
-        with self._lock:
-            for art in articles:
-                cur = self._exec(
-                    "INSERT OR IGNORE INTO articles_seen (content_hash, article_id, source, first_seen) VALUES (?, ?, ?, ?)",
-                    (art.content_hash, art.id, art.source, now),
-                )
-                if cur.rowcount:
-                    new.append(art.id)
-        return new
-
-    def first_seen(self, content_hashes: Iterable[str]) -> dict[str, str]:
-        """When each known content hash was first seen (ISO UTC); unknown hashes are absent."""
-        out: dict[str, str] = {}
-        for h in content_hashes:
-            row = self._exec("SELECT first_seen FROM articles_seen WHERE content_hash = ?", (h,)).fetchone()
-            if row:
-                out[h] = row[0]
-        return out
-
     def record_stories(self, stories: Iterable[Story], brief_date: date) -> None:
         """Record the stories published in the brief of ``brief_date`` (re-recording replaces)."""
         now = _now()

@@ -98,15 +98,10 @@ def test_runs_and_calls_are_logged(tmp_path: Path) -> None:
         assert len(st.calls()) == 3
 
 
-def test_articles_seen_and_stories_published(tmp_path: Path) -> None:
+def test_stories_published(tmp_path: Path) -> None:
     a = Article.create(source="a.txt", title="A", body="Alpha body.")
     b = Article.create(source="b.txt", title="B", body="Beta body.")
-    wire = Article.create(source="c.txt", title="A again", body="alpha   BODY.")  # same content hash as a
     with Store(tmp_path / "s.db") as st:
-        assert st.mark_articles_seen([a, b]) == [a.id, b.id]
-        assert st.mark_articles_seen([wire, b]) == []
-        assert set(st.first_seen([a.content_hash, "nope"])) == {a.content_hash}
-
         story = Story(id=Story.make_id([a.id, b.id]), headline="h", summary="s",
                       articles=[SourceRef(id=a.id, title="A", source="a.txt"), SourceRef(id=b.id, title="B", source="b.txt")])
         st.record_stories([story], date(2025, 1, 2))
