@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ctypes
 import inspect
+import logging
 import math
 import sys
 from typing import Any
@@ -48,6 +49,8 @@ from llama_cpp import llama_cpp as C
 from llama_cpp.llama import Llama
 
 # llama_token_data {int32 id; float logit; float p}: a numpy view llama.cpp can read in place.
+log = logging.getLogger(__name__)
+
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 assert _TOKEN_DATA.itemsize == ctypes.sizeof(C.llama_token_data)
 
@@ -109,8 +112,7 @@ class LazyGrammarSampler:
         C.llama_sampler_accept(self._chain, token)  # penalties' history and grammar state, as before
         self.sampled += 1
         if C.llama_vocab_is_eog(self._vocab, token):
-            print(f"lazy grammar: {self.sampled} tokens sampled, {self.resampled} resampled under the grammar",
-                  file=sys.stderr, flush=True)
+            log.info("lazy grammar: %d tokens sampled, %d resampled under the grammar", self.sampled, self.resampled)
         return token
 
     def __getattr__(self, name: str) -> Any:
@@ -140,7 +142,13 @@ def main() -> None:
     install()
     from llama_cpp.server.__main__ import main as server_main
 
-    print("briefgen.llm.serve: lazy grammar sampling on (greedy decoding)", file=sys.stderr, flush=True)
+    # This is the server process's entry point: its stderr is the server log, read by the
+    # benchmarks; the library itself only logs.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.info("briefgen.llm.serve: lazy grammar sampling on (greedy decoding)")
     server_main()
 
 
