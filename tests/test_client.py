@@ -15,18 +15,10 @@ from briefgen.llm.backends import DEFAULT_EMBEDDED_MODEL, Backend
 from briefgen.llm.client import LLMClient
 from briefgen.llm.schemas import ResponseMode, response_format_for
 from briefgen.store import Store
+from sample_models import Point, Summary  # noqa: F401
 from fakeserver import FakeOpenAI, Reply, bad_request, fake_llm, format_rejected, rate_limited  # noqa: F401
 
 
-class Point(BaseModel):
-    text: str = Field(max_length=200)
-    sentences: list[int] = Field(default_factory=list, max_length=3)
-
-
-class Summary(BaseModel):
-    headline: str = Field(max_length=80)
-    points: list[Point] = Field(max_length=4)
-    place: str | None = None
 
 
 GOOD = {"headline": "Dam opens", "points": [{"text": "The dam opened on Monday.", "sentences": [1]}], "place": None}

@@ -8,18 +8,10 @@ import pytest
 from pydantic import BaseModel, Field
 
 from briefgen.errors import BriefgenError
+from sample_models import Point, Summary  # noqa: F401
 from briefgen.llm.schemas import RESPONSE_MODES, describe_schema, response_format_for, schema_for, schema_name
 
 
-class Point(BaseModel):
-    text: str = Field(max_length=200)
-    sentences: list[int] = Field(default_factory=list, max_length=3)
-
-
-class Summary(BaseModel):
-    headline: str = Field(max_length=80)
-    points: list[Point] = Field(max_length=4)
-    place: str | None = None
 
 
 def _objects(node: object) -> list[dict]:
