@@ -302,13 +302,21 @@ def shown_points(story: dict[str, Any], *, max_key_points: int = MAX_KEY_POINTS,
                  show_unverified: bool = False) -> list[dict[str, Any]]:
     """The key points briefgen's renderer shows for a shown story (publish/render.py
     ``_story_view``): ``visible = [kp for kp in key_points if kp.verified or show_unverified]``,
-    then ``visible[:max_key_points]`` in JSON order. The cut is on ``verified`` (a merged point is
+    then ``visible[:point_limit]`` in JSON order (``max_key_points``, one more per further outlet). The cut is on ``verified`` (a merged point is
     verified only when all its sources' points were), so a status "unverified" point is shown
     only with ``show_unverified``. A story with ``shown: false`` shows nothing."""
     if not story.get("shown", True):
         return []
     visible = [kp for kp in _points(story) if kp.get("verified", False) or show_unverified]
-    return visible[:max_key_points]
+    return visible[:story_point_limit(story, max_key_points)]
+
+
+def story_point_limit(story: dict[str, Any], max_key_points: int) -> int:
+    """briefgen.publish.rank.point_limit on a story of the JSON brief: one more point a further outlet."""
+    from briefgen.publish.rank import MAX_STORY_POINTS, POINTS_PER_EXTRA_OUTLET
+
+    extra = POINTS_PER_EXTRA_OUTLET * max(int(story.get("outlets") or 1) - 1, 0)
+    return max(max_key_points, min(max_key_points + extra, MAX_STORY_POINTS))
 
 
 def shown_sentences(story: dict[str, Any], *, max_key_points: int = MAX_KEY_POINTS,

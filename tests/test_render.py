@@ -186,6 +186,8 @@ def test_every_shown_story_point_and_source_appears(brief: Brief, fmt: str) -> N
 
 @pytest.mark.parametrize("fmt", ["md", "html", "txt"])
 def test_key_points_cut_at_max_and_unverified_hidden(brief: Brief, fmt: str) -> None:
+    # A story of one outlet shows max_key_points; the sample's first story has three.
+    brief.stories[0].outlets = 1
     out = text_of(render(brief, fmt), fmt)
     sixth = brief.stories[0].key_points[5].text
     unverified = brief.stories[0].key_points[6].text
@@ -194,6 +196,18 @@ def test_key_points_cut_at_max_and_unverified_hidden(brief: Brief, fmt: str) -> 
     assert "1 more point" in out
     wider = text_of(render(brief, fmt, max_key_points=7), fmt)
     assert sixth in wider and unverified not in wider
+
+
+@pytest.mark.parametrize("fmt", ["md", "txt"])
+def test_each_further_outlet_shows_one_more_point(brief: Brief, fmt: str) -> None:
+    story = brief.stories[0]
+    story.outlets = 2
+    verified = [kp.text for kp in story.key_points if kp.verified]
+    out = text_of(render(brief, fmt, max_key_points=4), fmt)
+    assert all(t in out for t in verified[:5]) and verified[5] not in out
+    story.outlets = 3
+    out = text_of(render(brief, fmt, max_key_points=4), fmt)
+    assert all(t in out for t in verified[:6])
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "txt"])

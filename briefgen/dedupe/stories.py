@@ -273,17 +273,9 @@ def corroborate(points: list[KeyPoint], member_ids: list[str], articles: dict[st
     first, then the others in turn from each outlet, so a story of two sources reads as one
     story, not as two articles stapled together.
     """
-    from briefgen.notes.chunk import background_sentences, number_sentences
-    from briefgen.notes.ground import support
-    from briefgen.text.addressed import addressed_to_model
+    from briefgen.notes.ground import evidence_sentences, support
 
-    sentences: dict[str, list[tuple[int, str]]] = {}
-    for aid in member_ids:
-        art = articles.get(aid)
-        if art is not None:
-            background = background_sentences(art)
-            sentences[aid] = [(s.n, s.text) for s in number_sentences(art)
-                              if s.n not in background and not addressed_to_model(s.text)]
+    sentences = {aid: list(evidence_sentences(art).items()) for aid in member_ids if (art := articles.get(aid)) is not None}
     out: list[KeyPoint] = []
     for point in points:
         evidence = list(point.evidence)
@@ -306,12 +298,25 @@ def corroborate(points: list[KeyPoint], member_ids: list[str], articles: dict[st
     return [out[i] for _, _, i in sorted(keyed)]
 
 
+def _with_summary_points(ordered: list[ArticleSummary], articles: dict[str, Article]) -> list[ArticleSummary]:
+    """Every member after the lead brings its summary's own sentence as its first point:
+    the story shows the lead's summary only, and the others' main facts are otherwise lost."""
+    from briefgen.notes.ground import evidence_sentences, summary_point
+
+    out = ordered[:1]
+    for s in ordered[1:]:
+        art = articles.get(s.article_id)
+        kp = summary_point(s, evidence_sentences(art)) if art is not None else None
+        out.append(s.model_copy(update={"key_points": [kp, *s.key_points]}) if kp is not None else s)
+    return out
+
+
 def build_story(article_ids: list[str], summaries: dict[str, ArticleSummary], articles: dict[str, Article]) -> Story:
     """One Story for one event group: sources, merged key points, disagreements, entities."""
     ids = sorted(set(article_ids))
     lead = pick_lead(ids, summaries, articles)
     ordered = [summaries[a] for a in sorted(ids, key=lambda a: (a != lead, a)) if a in summaries]
-    points, disagreements = merge_key_points(ordered)
+    points, disagreements = merge_key_points(_with_summary_points(ordered, articles))
     if len(ordered) > 1:
         points = corroborate(points, [s.article_id for s in ordered], articles)
     refs = story_refs(ids, articles, lead)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
 from briefgen.notes.chunk import background_sentences, number_sentences
+from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, top_up
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.figures import bare_numbers
 from briefgen.text.names import proper_names
@@ -31,9 +32,6 @@ log = logging.getLogger(__name__)
 
 _QUOTED = re.compile(r'"([^"]{12,})"')
 
-# Share of a text's content terms already said by an earlier point (or the summary) above
-# which it is a repeat.
-REPEAT_COVERAGE = 0.75
 # Share of a headline's or summary's content terms that one supporting sentence must hold:
 # stricter than for a key point, since a headline is read first and trusted most.
 STRICT_COVERAGE = 0.6
@@ -78,11 +76,11 @@ def unsupported_facts(text: str, sources: list[str]) -> list[str]:
     return flags
 
 
-def _newsworthiness(text: str, n: int) -> float:
-    """How much concrete news a sentence carries: figures, names, quotes; earlier is better."""
-    plain = ascii_quotes(text)
-    score = 2.5 * len(bare_numbers(plain)) + len(_names(plain)) + (1.5 if '"' in plain else 0.0)
-    return score - 0.05 * n
+def evidence_sentences(article: Article) -> dict[int, str]:
+    """The numbered sentences that can back a point: not background, not addressed to a model."""
+    background = background_sentences(article)
+    return {s.n: s.text for s in number_sentences(article) if s.n not in background and not addressed_to_model(s.text)}
+
 
 def ground_summary(
     summary: ArticleSummary, article: Article, *, keep_unverified: bool = False, min_points: int = 3
@@ -99,9 +97,7 @@ def ground_summary(
     points the model wrote.
     """
     stats = GroundingStats()
-    background = background_sentences(article)
-    sentences = {s.n: s.text for s in number_sentences(article)
-                 if s.n not in background and not addressed_to_model(s.text)}
+    sentences = evidence_sentences(article)
     kept: list[KeyPoint] = []
     used: set[int] = set()
     for point in summary.key_points:
@@ -145,7 +141,7 @@ def ground_summary(
         kept.append(result)
     points, stats.repeated = _drop_repeats(kept, summary.summary)
     headline, text, stats.headlines_replaced = _check_headline(summary, points, article, sentences)
-    points, stats.extracted = _top_up(points, text, article, sentences, min_points)
+    points, stats.extracted = top_up(points, text, article, sentences, min_points)
     source_text = [article.title + " " + article.body]
     flagged = [p.model_copy(update={"flags": unsupported_facts(p.text, source_text)}) for p in points]
     stats.flagged = sum(bool(p.flags) for p in flagged)
@@ -165,46 +161,13 @@ def _check_headline(summary: ArticleSummary, points: list[KeyPoint], article: Ar
     """
     headline, text, replaced = summary.headline, summary.summary, 0
     if not (support(headline, article.title).ok and support(headline, article.title).coverage >= STRICT_COVERAGE
-            or _best(headline, list(sentences), sentences, min_coverage=STRICT_COVERAGE)):
+            or best_support(headline, list(sentences), sentences, min_coverage=STRICT_COVERAGE)):
         log.info("%s: headline %r is not supported by one sentence; using the title", article.source, headline)
         headline, replaced = article.title, replaced + 1
-    if text and not _best(text, list(sentences), sentences, min_coverage=STRICT_COVERAGE):
+    if text and not best_support(text, list(sentences), sentences, min_coverage=STRICT_COVERAGE):
         log.info("%s: summary is not supported by one sentence; using the lede", article.source)
         text, replaced = lede(list(sentences.values()), article.title), replaced + 1
     return headline, text, replaced
-
-
-def _top_up(points: list[KeyPoint], summary: str, article: Article, sentences: dict[int, str],
-            min_points: int) -> tuple[list[KeyPoint], int]:
-    """A thin story keeps its news: add the article's most factual uncovered sentences.
-
-    Small models often stop after one or two points that restate the lede, while the
-    article goes on to figures, names and quotes. Those sentences, verbatim (so grounded
-    by construction, no extra call), fill the story up to ``min_points``; a point that
-    only restates the summary gives way to them.
-    """
-    out = list(points)
-    covered = [content_terms(summary)] + [content_terms(kp.text) for kp in out]
-    if len(out) == 1 and covers(out[0].text, covered[:1], REPEAT_COVERAGE):
-        out, covered = [], covered[:1]  # the kept-anyway restatement of the summary
-    # The lede too: a sentence the summary already says is skipped below (covered), not by its number.
-    used = {n for kp in out for ev in kp.evidence for n in ev.sentences}
-    ranked = sorted(
-        (-_newsworthiness(text, n), n) for n, text in sentences.items()
-        if n not in used and 8 <= len(text.split()) <= 45 and not text.rstrip().endswith("?")
-    )
-    extracted = 0
-    for score, n in ranked:
-        if len(out) >= min_points or -score < 2:
-            break
-        text = sentences[n]
-        if covers(text, covered, 0.5):
-            continue
-        out.append(KeyPoint(text=tighten(text), evidence=[Evidence(article_id=article.id, sentences=[n], quote=text)],
-                            verified=True, status="extracted"))
-        covered.append(content_terms(text))
-        extracted += 1
-    return (out if out else list(points)), extracted
 
 
 def _drop_repeats(points: list[KeyPoint], summary: str) -> tuple[list[KeyPoint], int]:
@@ -231,11 +194,11 @@ def _ground_point(point: KeyPoint, article: Article, sentences: dict[int, str]) 
     cited = sorted({n for ev in point.evidence for n in ev.sentences if n in sentences})
     # The cited sentences and their neighbours, best-supporting first.
     window = sorted({m for n in cited for m in (n - 1, n, n + 1) if m in sentences})
-    best = _best(point.text, window, sentences)
+    best = best_support(point.text, window, sentences)
     status = "verified"
     if best is None:
         # Cited nowhere near: search the whole article, but demand a stronger match.
-        best = _best(point.text, list(sentences), sentences, min_coverage=0.65)
+        best = best_support(point.text, list(sentences), sentences, min_coverage=0.65)
         status = "repaired"
     if best is not None:
         evidence = [Evidence(article_id=article.id, sentences=list(best), quote=" ".join(sentences[n] for n in best))]
@@ -249,7 +212,7 @@ def _ground_point(point: KeyPoint, article: Article, sentences: dict[int, str]) 
     return None
 
 
-def _best(text: str, candidates: list[int], sentences: dict[int, str], min_coverage: float = 0.5) -> tuple[int, ...] | None:
+def best_support(text: str, candidates: list[int], sentences: dict[int, str], min_coverage: float = 0.5) -> tuple[int, ...] | None:
     """The one sentence, or adjacent pair, that supports ``text`` best, if any does."""
     options: list[tuple[int, ...]] = [(n,) for n in candidates]
     # Pairs only inside the candidates: a pair reaching past them would drag an uncited
@@ -270,3 +233,22 @@ def _closest(text: str, sentences: dict[int, str]) -> list[int]:
     if scored and -scored[0][0] >= 0.4:
         return [scored[0][1]]
     return []
+
+
+def summary_point(summary: ArticleSummary, sentences: dict[int, str]) -> KeyPoint | None:
+    """The sentence of an article that its summary rests on, as a point of its own.
+
+    A story shows one member's summary; another outlet's summary states that outlet's main
+    fact, which its own top-up skipped as "said already" (often the very fact the first
+    outlet leaves out). Its supporting sentence, verbatim, joins the story's candidates.
+    None when no one sentence supports the summary or a point already cites it.
+    """
+    if not summary.summary:
+        return None
+    best = best_support(summary.summary, list(sentences), sentences, min_coverage=STRICT_COVERAGE)
+    if best is None or not is_candidate(sentences[best[0]]):
+        return None
+    cited = {n for kp in summary.key_points for ev in kp.evidence for n in ev.sentences}
+    if best[0] in cited:
+        return None
+    return extracted_point(summary.article_id, best[0], sentences[best[0]])

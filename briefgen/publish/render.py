@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from briefgen.errors import ConfigError, PromptError
 from briefgen.models import Brief, ContentKind, KeyPoint, Story
 from briefgen.publish import FORMATS
-from briefgen.publish.rank import independent_outlets
+from briefgen.publish.rank import independent_outlets, point_limit
 from briefgen.resources import default_templates_dir
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,7 @@ def _story_view(rank: int, story: Story, *, max_key_points: int, show_unverified
         return sorted(out, key=lambda c: c.n)
 
     visible: list[KeyPoint] = [kp for kp in story.key_points if kp.verified or show_unverified]
+    limit = point_limit(story, max_key_points)
     points = [
         PointView(
             text=kp.text,
@@ -169,7 +170,7 @@ def _story_view(rank: int, story: Story, *, max_key_points: int, show_unverified
                 if ev.quote.strip() and _squash(ev.quote) != _squash(kp.text) and (c := cites([ev.article_id]))
             ],
         )
-        for kp in visible[:max_key_points]
+        for kp in visible[:limit]
     ]
     sources = [
         SourceView(
@@ -198,7 +199,7 @@ def _story_view(rank: int, story: Story, *, max_key_points: int, show_unverified
         outlets=independent_outlets(story),
         wire_copies=sum(1 for s in sources if s.wire_copy),
         points=points,
-        points_cut=max(len(visible) - max_key_points, 0),
+        points_cut=max(len(visible) - limit, 0),
         sources=sources,
         disagreements=disagreements,
         model=story,

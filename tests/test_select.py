@@ -1,0 +1,86 @@
+"""Select: the ranking of an article's own sentences, the top-up, and a member's summary point."""
+
+from __future__ import annotations
+
+from briefgen.dedupe.stories import build_story
+from briefgen.models import Article, ArticleSummary, Evidence, KeyPoint
+from briefgen.notes.ground import evidence_sentences, summary_point
+from briefgen.notes.select import is_candidate, newsworthiness, top_up
+
+
+def art(aid: str, body: str, title: str = "Title") -> Article:
+    return Article.create(source=f"{aid}.txt", title=title, body=body)
+
+
+def test_figures_names_and_quotes_outrank_a_plain_sentence() -> None:
+    plain = "The meeting was described by officials as long and at times difficult for everyone."
+    factual = "The central bank raised its rate by 25 basis points to 4.5 percent, Governor Ana Ruiz said."
+    assert newsworthiness(factual, 5) > newsworthiness(plain, 1)
+
+
+def test_a_recap_of_earlier_events_counts_for_little() -> None:
+    news = "Toyota said on Tuesday it would recall 1.2 million cars in Japan and Canada."
+    recap = "Toyota has long said it would recall 1.2 million cars in Japan and Canada."
+    last_year = "Last year Toyota recalled 1.2 million cars in Japan and Canada."
+    assert newsworthiness(recap, 1) < newsworthiness(news, 1) / 2
+    assert newsworthiness(last_year, 1) < newsworthiness(news, 1) / 2
+
+
+def test_candidates_are_statements_of_reasonable_length() -> None:
+    assert is_candidate("The council approved the new budget of 4 million euros on Monday.")
+    assert not is_candidate("Why did the council approve the new budget of 4 million euros on Monday?")
+    assert not is_candidate("Budget approved.")
+    assert not is_candidate(" ".join(["word"] * 50) + ".")
+
+
+def test_top_up_fills_with_the_most_factual_uncovered_sentences() -> None:
+    body = ("Storms hit the coast on Monday. "
+            "The storm killed 14 people in the province of Quang Ngai, officials said. "
+            "Residents were told to stay indoors for the rest of the day and night. "
+            "About 120,000 homes lost power, utility EVN said on Tuesday morning.")
+    article = art("a", body)
+    sentences = evidence_sentences(article)
+    points, extracted = top_up([], "Storms hit the coast on Monday.", article, sentences, 3)
+    texts = [p.text for p in points]
+    assert extracted == 2 and len(points) == 2
+    assert sorted(t.split()[0] for t in texts) == ["About", "The"]  # the two with figures, not the plain one
+    assert all(p.status == "extracted" and p.verified for p in points)
+    assert {p.evidence[0].quote for p in points} == {sentences[2], sentences[4]}
+
+
+def summary(aid: str, text: str, *points: KeyPoint) -> ArticleSummary:
+    return ArticleSummary(article_id=aid, headline="H", summary=text, key_points=list(points))
+
+
+def test_summary_point_is_the_sentence_the_summary_rests_on() -> None:
+    body = ("Zelensky said he would speak with Trump by phone on Thursday to seek new sanctions on Russia. "
+            "He spoke in Copenhagen next to Danish Prime Minister Mette Frederiksen on Wednesday.")
+    article = art("b", body)
+    sentences = evidence_sentences(article)
+    s = summary(article.id, "Zelensky will speak with Trump by phone on Thursday to seek new sanctions on Russia.")
+    kp = summary_point(s, sentences)
+    assert kp is not None and kp.evidence[0].sentences == [1] and kp.text == sentences[1]
+    # Already cited by a point: nothing new.
+    cited = KeyPoint(text="x", evidence=[Evidence(article_id=article.id, sentences=[1])], verified=True)
+    assert summary_point(summary(article.id, s.summary, cited), sentences) is None
+    # A summary no one sentence supports gives none.
+    assert summary_point(summary(article.id, "Denmark pledges F-16 jets and a new air base for Kyiv."), sentences) is None
+
+
+def test_a_second_outlets_main_fact_reaches_the_story() -> None:
+    """The story shows the lead's summary; the other outlet's summary fact becomes a point."""
+    lead = art("a", "Zelensky ruled out giving up territory for peace, speaking in Copenhagen on Wednesday. "
+                    "He asked for legally binding security guarantees and more Patriot systems from Washington.",
+               title="Zelensky rules out ceding territory")
+    other = art("b", "Zelensky said he would speak with Trump by phone on Thursday to push for harsher sanctions. "
+                     "He later travels to Paris to meet European leaders about a peacekeeping force.",
+                title="Zelensky to call Trump")
+    lead_kp = KeyPoint(text="Zelensky asked for legally binding guarantees and more Patriot systems.",
+                       evidence=[Evidence(article_id=lead.id, sentences=[2])], verified=True, status="verified")
+    sums = {lead.id: summary(lead.id, "Zelensky ruled out giving up territory for peace in Copenhagen.", lead_kp),
+            other.id: summary(other.id, "Zelensky will speak with Trump by phone on Thursday to push for harsher sanctions.")}
+    story = build_story([lead.id, other.id], sums, {lead.id: lead, other.id: other})
+    texts = [kp.text for kp in story.key_points]
+    assert any("by phone on Thursday" in t for t in texts), texts
+    phone = next(kp for kp in story.key_points if "by phone" in kp.text)
+    assert phone.evidence[0].article_id == other.id and phone.status == "extracted"
