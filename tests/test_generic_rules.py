@@ -88,3 +88,20 @@ def test_a_capitalised_first_word_is_not_an_actor() -> None:
                           "The council approved the 12 million dollar budget.") == "same"
     assert compare_points("Putin said the talks would continue next week.",
                           "Zelensky said the talks would continue next week.") == "conflict"
+
+
+def test_a_first_name_the_evidence_omits_passes_only_for_the_same_person() -> None:
+    """News names a person in full once and by surname after; grounding accepts that, but
+    never lets one Marquez's first name ride on another's sentence."""
+    from briefgen.notes.ground import support
+
+    context = ("U.S. President Donald Trump spoke on Monday. Later Trump said he would meet Putin next week. "
+               "Marc Marquez won in Jerez. Alex Marquez finished second in Jerez behind him.")
+    assert support("Aides say Donald Trump will meet Putin next week.", "Later Trump said he would meet Putin next week.",
+                   context).names_ok
+    assert not support("Aides say Donald Trump will meet Putin next week.", "Later Trump said he would meet Putin next week.").names_ok
+    assert not support("In Jerez, Marc Marquez finished second.", "Alex Marquez finished second in Jerez behind him.",
+                       context).names_ok
+    # A first name the article never puts before the evidence's surname does not pass either.
+    assert not support("Aides say Melania Trump will meet Putin next week.", "Later Trump said he would meet Putin next week.",
+                       context).names_ok

@@ -24,7 +24,7 @@ from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, top_up
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.figures import bare_numbers
-from briefgen.text.names import proper_names
+from briefgen.text.names import name_word, proper_names
 from briefgen.text.sentences import lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers, fold, normalize
 
@@ -53,16 +53,36 @@ class Support:
         return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok
 
 
-def support(point: str, evidence_text: str) -> Support:
-    """How well ``evidence_text`` supports ``point``: shared content words, numbers, names, quotes."""
+def _named_in_full(word: str, evidence: str, evidence_names: set[str], context: str) -> bool:
+    """True when ``word`` is a first name the article gives in full ("Donald Trump") before a
+    surname the evidence has ("Trump"): news names a person in full once, by surname after.
+    Not when the evidence gives that surname another first name (Alex, not Marc, Marquez)."""
+    for m in re.finditer(r"\b" + re.escape(word) + r"\s+([A-Z][\w'’-]+)", context, re.I):
+        surname = m.group(1)
+        if fold(surname) not in evidence_names:
+            continue
+        before = re.findall(r"([\w'’-]+)\s+" + re.escape(surname) + r"\b", evidence)
+        if not any(b[:1].isupper() and name_word(b) not in ("", word) for b in before):
+            return True
+    return False
+
+
+def support(point: str, evidence_text: str, context: str = "") -> Support:
+    """How well ``evidence_text`` supports ``point``: shared content words, numbers, names, quotes.
+
+    ``context`` (the article's text) lets a first name the evidence omits pass when the
+    article writes it before a surname the evidence has."""
     terms = content_terms(point)
     have = content_terms(evidence_text)
     coverage = len(terms & have) / len(terms) if terms else 0.0
     norm_evidence = normalize(evidence_text)
     folded_evidence = fold(norm_evidence)
     numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text)
-    names = _names(point)
-    names_ok = all(name in folded_evidence for name in names)
+    missing = {name for name in _names(point) if name not in folded_evidence}
+    if missing and context:
+        have_names = {fold(n) for n in _names(evidence_text)}
+        missing = {name for name in missing if not _named_in_full(name, evidence_text, have_names, context)}
+    names_ok = not missing
     quotes_ok = all(normalize(q) in norm_evidence for q in _QUOTED.findall(ascii_quotes(point)))
     return Support(coverage, numbers_ok, names_ok, quotes_ok)
 
@@ -132,6 +152,8 @@ def ground_summary(
             stats.dropped += 1  # its cited sentence already backs another point: it would repeat it
             continue
         if result.status == "fallback":
+            log.info("%s: point %r is not supported by its sentences; showing sentence %s instead",
+                     article.source, point.text, result.evidence[0].sentences[0])
             stats.fallback += 1
         elif result.status == "repaired":
             stats.repaired += 1
@@ -220,8 +242,9 @@ def best_support(text: str, candidates: list[int], sentences: dict[int, str], mi
     members = set(candidates)
     options += [(n, n + 1) for n in candidates if n + 1 in members]
     scored = []
+    context = " ".join(sentences.values())
     for option in options:
-        s = support(text, " ".join(sentences[n] for n in option))
+        s = support(text, " ".join(sentences[n] for n in option), context)
         if s.ok and s.coverage >= min_coverage:
             # Prefer higher coverage, then a single sentence, then the earliest.
             scored.append((-s.coverage, len(option), option))
