@@ -27,6 +27,7 @@ from briefgen.llm.client import LLMClient
 from briefgen.llm.prompts import Prompt, load_prompt
 from briefgen.models import Article, ArticleSummary, Brief, BriefStats, Failure, GroundingStats
 from briefgen.notes import chunk as chunking
+from briefgen.dedupe.crosscheck import crosscheck_stories
 from briefgen.notes.ground import ground_summary, unsupported_facts
 from briefgen.notes.summarize import summarize_article
 from briefgen.publish import rank
@@ -204,6 +205,12 @@ def build_brief(
         ordered = [s for a in unique if (s := summaries.get(a.id))]
         groups = cluster_articles(ordered, by_id)
         built = [stories.build_story(group, summaries, by_id) for group in groups]
+        if settings.crosscheck and any(s.outlets > 1 for s in built):
+            prompt = load_task_prompt("crosscheck", settings)
+            progress.start("cross-checking", sum(s.outlets > 1 for s in built))
+            built, grounding.crosschecked = crosscheck_stories(built, client, prompt, progress.advance)
+            prompt_versions[prompt.name] = prompt.label
+            records = client.records[calls_before:]
         for story in built:
             # The story's own summarized members, not a scan of every summary (5,000 articles: 25M set builds).
             texts = [by_id[r.id].title + " " + by_id[r.id].body for r in story.articles if r.id in summaries]

@@ -30,6 +30,11 @@ import pytest
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any] | Reply"]
 
 
+def _is_story_call(body: Any) -> bool:
+    messages = body.get("messages", []) if isinstance(body, dict) else []
+    return any(isinstance(m, dict) and "<lines>" in str(m.get("content", "")) for m in messages)
+
+
 @dataclass
 class Reply:
     """One scripted reply: content (str, or a dict JSON-encoded) or an HTTP error."""
@@ -154,6 +159,16 @@ class FakeOpenAI:
     def chat_requests(self) -> list[RecordedRequest]:
         """Recorded POST /v1/chat/completions requests."""
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def article_requests(self) -> list[RecordedRequest]:
+        """Chat requests about one article (summarize), not a story's cross-check."""
+        return [r for r in self.chat_requests if not _is_story_call(r.json)]
+
+    @property
+    def story_requests(self) -> list[RecordedRequest]:
+        """Chat requests cross-checking one story of several outlets (prompt crosscheck)."""
+        return [r for r in self.chat_requests if _is_story_call(r.json)]
 
     @property
     def pending(self) -> int:

@@ -39,9 +39,30 @@ def notes_for(request: dict[str, Any], points: int = 3) -> dict[str, Any]:
     }
 
 
+LINE = re.compile(r"^\[(\d+)\] \(([A-Z])\) (.+)$", re.M)
+
+
+def is_crosscheck(request: dict[str, Any]) -> bool:
+    """A cross-check request (one story's lines of several outlets), not an article."""
+    return "<lines>" in user_text(request)
+
+
+def same_for(request: dict[str, Any]) -> dict[str, Any]:
+    """SameFacts JSON: lines of different outlets that share a figure or 3 longer words."""
+    lines = [(int(n), o, t) for n, o, t in LINE.findall(user_text(request))]
+    pairs = []
+    for i, (n, o, t) in enumerate(lines):
+        for m, p, u in lines[i + 1:]:
+            shared = set(re.findall(r"[a-z]{6,}|\d+", t.lower())) & set(re.findall(r"[a-z]{6,}|\d+", u.lower()))
+            if o != p and len(shared) >= 3:
+                pairs.append([n, m])
+    return {"same": pairs[:6]}
+
+
 def notes_responder(request: dict[str, Any]) -> str:
-    """Responder callable for the fake server: valid ArticleNotes for every request."""
-    return json.dumps(notes_for(request))
+    """Responder callable for the fake server: valid ArticleNotes for every article request
+    (and SameFacts for a cross-check request)."""
+    return json.dumps(same_for(request) if is_crosscheck(request) else notes_for(request))
 
 
 def facts_for(request: dict[str, Any], picks: list[int] | None = None) -> dict[str, Any]:
@@ -53,5 +74,5 @@ def facts_for(request: dict[str, Any], picks: list[int] | None = None) -> dict[s
 
 
 def facts_responder(request: dict[str, Any]) -> str:
-    """Responder callable for the fake server: valid ArticleFacts for every request."""
-    return json.dumps(facts_for(request))
+    """Responder callable for the fake server: valid ArticleFacts for every article request."""
+    return json.dumps(same_for(request) if is_crosscheck(request) else facts_for(request))

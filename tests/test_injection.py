@@ -28,7 +28,7 @@ def test_injected_article_stays_inside_its_delimiters(fake_llm: FakeOpenAI, tmp_
     settings, _ = load_settings({"base_url": fake_llm.base_url, "model": "m"})
     brief = build_brief([str(folder)], settings)
 
-    injected = [r.json for r in fake_llm.chat_requests if "Riverton" in user_text(r.json)]
+    injected = [r.json for r in fake_llm.article_requests if "Riverton" in user_text(r.json)]
     assert len(injected) == 1
     messages = injected[0]["messages"]
     # Exactly the prompt's own two messages: the fake system turn did not become one.
@@ -38,11 +38,11 @@ def test_injected_article_stays_inside_its_delimiters(fake_llm: FakeOpenAI, tmp_
     assert "<|im_start|>" not in text and "<|im_end|>" not in text
     assert "IGNORE ALL PREVIOUS INSTRUCTIONS" in text  # kept, as quoted data
     # The system message is the same for every article: nothing of the article leaks into it.
-    assert len({r.json["messages"][0]["content"] for r in fake_llm.chat_requests}) == 1
+    assert len({r.json["messages"][0]["content"] for r in fake_llm.article_requests}) == 1
     assert "Riverton" not in messages[0]["content"]
 
     # The other five articles' requests never contain the injected text.
-    others = [r.json for r in fake_llm.chat_requests if "Riverton" not in user_text(r.json)]
+    others = [r.json for r in fake_llm.article_requests if "Riverton" not in user_text(r.json)]
     assert len(others) == 5 and all("HACKED" not in user_text(o) for o in others)
     # The injected article is its own story; the brief keeps its format and title.
     council = [s for s in brief.stories if any("council" in a.source for a in s.articles)]

@@ -30,7 +30,7 @@ def settings_for(server: FakeOpenAI, **extra: object):
 def sent_sentences(server: FakeOpenAI) -> dict[str, dict[int, str]]:
     """The numbered sentences each request sent, by the title line of its article."""
     out: dict[str, dict[int, str]] = {}
-    for request in server.chat_requests:
+    for request in server.article_requests:
         text = user_text(request.json)
         title = next(line for line in text.splitlines() if line.startswith("Title: "))
         out.setdefault(title.removeprefix("Title: "), {}).update({int(n): t for n, t in SENTENCE.findall(text)})
@@ -61,7 +61,9 @@ def test_seeds_brief_covers_every_article_once_and_cites(fake_llm: FakeOpenAI) -
             assert kp.evidence and {e.article_id for e in kp.evidence} <= ids
             for ev in kp.evidence:
                 assert quotes_what_was_sent(ev, sent[titles[ev.article_id]]), (kp.text, ev)
-    assert brief.stats.llm_calls == len(fake_llm.chat_requests) == 5
+    # Five summarize calls and one cross-check of the one story of two outlets (000 + 004).
+    assert brief.stats.llm_calls == len(fake_llm.chat_requests) == 6
+    assert len(fake_llm.article_requests) == 5 and len(fake_llm.story_requests) == 1
     g = brief.stats.grounding
     assert g.generated >= 10
     # Each point the model wrote ends in exactly one place.
@@ -80,7 +82,12 @@ def test_what_is_sent_is_delimited_clean_text_with_the_server_response_format(fa
     furniture = seed_furniture()
     assert len(furniture) >= 20
     systems = set()
-    for request in fake_llm.chat_requests:
+    assert fake_llm.article_requests and fake_llm.story_requests
+    for request in fake_llm.story_requests:  # the cross-check sends the articles' sentences, delimited too
+        text = user_text(request.json)
+        assert text.count("<lines>") == 1 and text.rstrip().endswith("</lines>")
+        assert leaked(text, furniture) == [], "furniture reached the LLM"
+    for request in fake_llm.article_requests:
         body = request.json
         assert body["response_format"]["type"] == "json_schema"
         assert body["response_format"]["json_schema"].get("strict") is not True
@@ -109,7 +116,7 @@ def test_rerun_makes_no_llm_call(fake_llm: FakeOpenAI) -> None:
     n = len(fake_llm.chat_requests)
     second = build_brief([str(SEEDS)], settings)
     assert len(fake_llm.chat_requests) == n
-    assert second.stats.llm_calls == 0 and second.stats.cache_hits == 5
+    assert second.stats.llm_calls == 0 and second.stats.cache_hits == 6  # 5 articles, 1 cross-check
     assert [s.id for s in second.stories] == [s.id for s in first.stories]
 
 

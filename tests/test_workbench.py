@@ -200,7 +200,7 @@ def test_editing_a_prompt_resends_exactly_its_calls_and_templates_resend_none(tm
     base = ["build", SEEDS, "--base-url", fake_llm.base_url, "-q"]
     assert run(*base, "-o", tmp_path / "0.md").exit_code == 0
     first = len(fake_llm.chat_requests)
-    assert first == 5  # one summarize call per seed
+    assert first == 6  # one summarize call per seed, one cross-check of the story of 000 and 004
 
     my = tmp_path / "my"
     init(my)

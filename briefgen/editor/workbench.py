@@ -151,6 +151,9 @@ def load_article(source: str) -> Article:
 def render_for_article(name: str, source: str, settings: Settings) -> Rendering:
     """The exact requests prompt ``name`` makes for the article in ``source``: no LLM call, no server."""
     prompt = load_task_prompt(name, settings)
+    if name == "crosscheck":
+        raise PromptError(str(prompt.path), "prompt 'crosscheck' reads a story's points, not one article; "
+                          "`briefgen build -v` logs each of its calls, `prompts check` trial-renders it", 1)
     if prompt.schema not in SCHEMAS:
         raise PromptError(str(prompt.path), f"unknown output schema {prompt.schema!r}", 1)
     schema = SCHEMAS[prompt.schema]
@@ -199,12 +202,27 @@ class _Recorder:
         return []
 
 
-def provided_variables() -> set[str]:
-    """The variables ``summarize.render_chunk_messages`` passes to an article prompt."""
-    recorder = _Recorder()
+SAMPLE_LINES: list[dict[str, object]] = [
+    {"n": 1, "outlet": "A", "text": "The city council approved the budget on Monday."},
+    {"n": 2, "outlet": "B", "text": "Councillors passed the budget on Monday by one vote."},
+]
+
+
+def _trial_render(name: str, prompt: Any) -> None:
+    """Render prompt ``name`` (or a recorder standing in for it) the way the pipeline does."""
+    if name == "crosscheck":
+        from briefgen.dedupe.crosscheck import render_messages
+        render_messages(prompt, SAMPLE_LINES)
+        return
     article = sample_article()
     piece = chunking.chunk_article(article, 1000)[0]
-    render_chunk_messages(recorder, article, piece, 5)  # type: ignore[arg-type]
+    render_chunk_messages(prompt, article, piece, 5)
+
+
+def provided_variables(name: str = "summarize") -> set[str]:
+    """The variables the pipeline passes to prompt ``name`` (an article's, or a story's lines)."""
+    recorder = _Recorder()
+    _trial_render(name, recorder)
     return recorder.variables
 
 
@@ -234,17 +252,15 @@ def check_prompt_file(path: Path, default_names: set[str]) -> list[PromptError]:
         return problems
     if prompt.name != stem:
         problems.append(PromptError(str(path), f"header name {prompt.name!r} differs from the file name {stem!r}", 1))
-    given = provided_variables()
+    given = provided_variables(stem)
     for name in prompt.variables:
         if name not in given:
             problems.append(PromptError(str(path), f"header variable {name!r} is not one briefgen provides "
                                                    f"({', '.join(sorted(given))})", 1))
     if problems:
         return problems
-    article = sample_article()
     try:
-        piece = chunking.chunk_article(article, 1000)[0]
-        render_chunk_messages(prompt, article, piece, 5)
+        _trial_render(stem, prompt)
     except PromptError as exc:
         cause = exc.__cause__ or exc
         problems.append(PromptError(str(path), f"trial render failed: {cause}", _template_lineno(cause)))

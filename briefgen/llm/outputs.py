@@ -71,7 +71,15 @@ class ArticleFacts(BaseModel):
     topic: _text(20) = ""  # type: ignore[valid-type]
 
 
+# One story, several outlets: pairs of line numbers that state the same fact.
+class SameFacts(BaseModel):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
+
+    same: _items(_items(int, 2), 6) = Field(default_factory=list)  # type: ignore[valid-type]
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "ArticleNotes": ArticleNotes,
     "ArticleFacts": ArticleFacts,
+    "SameFacts": SameFacts,
 }

@@ -25,6 +25,8 @@ from briefgen.text.tokens import ascii_quotes, content_terms, covers
 # Share of a text's content terms already said by an earlier point (or the summary) above
 # which it is a repeat.
 REPEAT_COVERAGE = 0.75
+# A sentence scoring below this is not worth a point even in a thin story.
+MIN_NEWSWORTHINESS = float(__import__("os").environ.get("BG_MINNEWS", "2"))
 
 # Phrases of a passage that recalls what happened before instead of reporting the day's news
 # ("Kyiv has long called for…", "Since the war began…", "Last year the bank…").
@@ -67,7 +69,7 @@ def top_up(points: list[KeyPoint], summary: str, article: Article, sentences: di
     ranked = sorted((-newsworthiness(text, n), n) for n, text in sentences.items() if n not in used and is_candidate(text))
     extracted = 0
     for score, n in ranked:
-        if len(out) >= min_points or -score < 2:
+        if len(out) >= min_points or -score < MIN_NEWSWORTHINESS:
             break
         text = sentences[n]
         if covers(text, covered, 0.5):

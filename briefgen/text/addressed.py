@@ -45,3 +45,13 @@ def addressed_to_model(text: str) -> bool:
     """True when ``text`` speaks to a model or orders what the brief says, not about the news."""
     return bool(_TO_MODEL.search(text) or _ROLE_LINE.search(text) or _ORDER_ABOUT_BRIEF.search(text.strip())
                 or _OF_EVERY.search(text))
+
+
+_CONTROL = re.compile(r"<\|[^|<>]{0,40}\|>|</?s>")
+
+
+def as_data(text: str, tag: str) -> str:
+    """Text to quote inside a prompt's ``<tag>`` delimiters: it may not close them, nor speak
+    chat-template control tokens (ChatML ``<|im_start|>``, ``<s>``); both are defused."""
+    text = _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+    return re.sub(r"</?\s*" + re.escape(tag) + r"\s*>", lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text, flags=re.I)
