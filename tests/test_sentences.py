@@ -39,11 +39,19 @@ def test_lede_is_the_first_sentence_or_two_when_it_is_short() -> None:
     long_first = "The Riverton council approved a flood budget of 12 million euros on Tuesday after a long debate."
     assert len(long_first) >= LEDE_MIN_CHARS
     assert lede([long_first, "Work starts in May."]) == long_first
-    assert lede(["Dam opens.", "Crowds cheered on both banks of the river as the new dam opened on Monday morning."]) \
-        == "Dam opens. Crowds cheered on both banks of the river as the new dam opened on Monday morning."
+    assert lede(["The new dam opened on Monday.", "Crowds cheered on both banks of the river as it opened in the morning."]) \
+        == "The new dam opened on Monday. Crowds cheered on both banks of the river as it opened in the morning."
 
 
 def test_lede_never_grows_past_its_maximum_and_falls_back() -> None:
     assert lede(["Tiny.", "B" * LEDE_MAX_CHARS + "."]) == "Tiny."
     assert lede([], "Fallback title") == "Fallback title"
     assert lede([]) == ""
+
+
+def test_lede_skips_the_labels_and_page_instructions_at_the_top() -> None:
+    lines = ["Refresh for the latest updates.", "Times are GMT.",
+             "The Federal Reserve held its policy rate at 4.5 percent on Wednesday, Chair Jerome Powell said.",
+             "Markets rose."]
+    assert lede(lines) == lines[2]
+    assert lede(["Short.", "Also short."]) == "Short. Also short."  # nothing longer: as before

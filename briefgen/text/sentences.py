@@ -106,14 +106,19 @@ def _split_cached(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+LEDE_MIN_WORDS = 6
+
+
 def lede(sentences: list[str], fallback: str = "") -> str:
     """The opening of a text: its first sentence, or two when the first is short.
 
     A news lede says what happened, when and where: the grounded stand-in when a model's
-    summary cannot be used.
+    summary cannot be used. Leading lines of fewer than LEDE_MIN_WORDS words are labels and
+    page instructions ("Refresh for the latest updates.", "Times are GMT."), not a lede.
     """
     out = ""
-    for sentence in sentences:
+    first = next((i for i, s in enumerate(sentences) if len(s.split()) >= LEDE_MIN_WORDS), 0)
+    for sentence in sentences[first:]:
         if out and len(out) + len(sentence) > LEDE_MAX_CHARS:
             break
         out = f"{out} {sentence}".strip()
