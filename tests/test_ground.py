@@ -131,3 +131,26 @@ def test_thin_story_is_topped_up_with_factual_sentences_verbatim() -> None:
     assert all(k.status == "extracted" and k.verified and k.evidence[0].quote == k.text for k in kept)
     assert len(kept) == 2 and g.extracted == 2  # sentences without figures or names are not news enough
     assert not any("Copenhagen on Wednesday" in t for t in texts)
+
+
+def test_an_event_date_the_article_does_not_state_is_dropped() -> None:
+    """Small models write the year of an event the text recalls, or a misread month: the
+    model's date stays only when the article gives it (clustering trusts it to split days)."""
+    from datetime import date, datetime, timezone
+
+    from briefgen.notes.ground import date_is_stated
+
+    art = Article.create(source="q.txt", title="Quake strikes eastern Turkey",
+                         body="A magnitude 6.1 earthquake struck Malatya on Tuesday, killing 14 people.\n\n"
+                              "The region was also hit by the February 6, 2023 earthquakes.",
+                         published=datetime(2025, 11, 5, 9, tzinfo=timezone.utc))
+    assert date_is_stated(date(2025, 11, 4), art)          # "on Tuesday", resolved against publication
+    assert date_is_stated(date(2025, 11, 5), art)          # the publication day
+    assert date_is_stated(date(2023, 2, 6), art)           # written as a date (a recalled one, but stated)
+    assert not date_is_stated(date(2023, 4, 15), art)      # invented
+    assert not date_is_stated(date(2024, 11, 4), art)      # the right day, a wrong year
+    summary = ArticleSummary(article_id=art.id, headline="Quake strikes eastern Turkey, killing 14",
+                             summary="A magnitude 6.1 earthquake struck Malatya on Tuesday, killing 14 people.",
+                             event_date=date(2023, 4, 15))
+    grounded, _ = ground_summary(summary, art)
+    assert grounded.event_date is None

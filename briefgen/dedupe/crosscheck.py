@@ -6,11 +6,14 @@ two articles stapled together. A model shown the story's sentences side by side,
 with its outlet, answers "which two state the same fact" in a few tokens: pairs of line
 numbers (prompt ``crosscheck``, schema ``SameFacts``).
 
-Code keeps a pair only when its two sentences come from different articles and share a
-specific of their own, a figure or two content words that are not the story's common
-ground (a word most of the story's lines have, like the main actor's name, proves
-nothing). The earlier point of a kept pair then cites the other outlet's sentence as well
-(its quote: the other article's own words) and the later one goes: one point, every outlet.
+A small model's pairs are a proposal, not evidence (the embedded 1.5B model often answers
+a pattern, [1, 2], [3, 4], …). Code keeps a pair only when its two sentences come from
+different articles and the other outlet's sentence supports the earlier point *as written*,
+by the same test that verifies a point against its own article (names, figures, quoted
+words, half its content words: :func:`briefgen.notes.ground.support`). That point then cites
+the other outlet's sentence as well (its quote: the other article's own words) and the later
+point goes: one point, every outlet. On the labeled set's tune part the pairs that test
+refuses were mostly wrong (bench/RESULTS.md).
 
 Cost: one call per story of two or more independent outlets, its prompt the story's first
 :data:`MAX_LINES` points (about 500 tokens), its reply ~15 tokens; cached like every call.
@@ -29,16 +32,12 @@ from briefgen.llm.outputs import SameFacts
 from briefgen.llm.prompts import Prompt
 from briefgen.models import Evidence, KeyPoint, Story
 from briefgen.text.addressed import as_data
-from briefgen.text.figures import bare_numbers, is_year
 from briefgen.text.sentences import tighten
-from briefgen.text.tokens import content_terms
 
 log = logging.getLogger(__name__)
 
 MAX_LINES = 12
 LINES_PER_ARTICLE = 6
-# A word in more than this share of the story's lines is common ground, not a specific.
-COMMON_SHARE = 0.5
 LINE_WORDS = 45
 
 
@@ -65,26 +64,11 @@ def _line_text(kp: KeyPoint) -> str:
     return tighten(kp.evidence[0].quote or kp.text, LINE_WORDS)
 
 
-def _figures(text: str) -> set[str]:
-    return {n for n in bare_numbers(text) if not is_year(n)}
-
-
-def shares_specific(a: str, b: str, common: set[str]) -> bool:
-    """True when ``a`` and ``b`` share a figure, or two content words outside ``common``."""
-    if _figures(a) & _figures(b):
-        return True
-    return len((content_terms(a) & content_terms(b)) - common) >= 2
-
-
 def apply_pairs(story: Story, lines: list[tuple[int, str, KeyPoint]], pairs: list[list[int]]) -> tuple[Story, int]:
     """Merge the points of every kept pair; returns the new story and the pairs kept."""
+    from briefgen.notes.ground import support
+
     by_n = {n: (letter, kp) for n, letter, kp in lines}
-    texts = {n: _line_text(kp) for n, _, kp in lines}
-    counts: dict[str, int] = {}
-    for text in texts.values():
-        for t in content_terms(text):
-            counts[t] = counts.get(t, 0) + 1
-    common = {t for t, c in counts.items() if c > COMMON_SHARE * len(texts)}
     parent = {n: n for n in by_n}
 
     def root(n: int) -> int:
@@ -100,8 +84,9 @@ def apply_pairs(story: Story, lines: list[tuple[int, str, KeyPoint]], pairs: lis
         (_, ka), (_, kb) = by_n[a], by_n[b]
         if a == b or ka.evidence[0].article_id == kb.evidence[0].article_id:
             continue
-        if not shares_specific(texts[a], texts[b], common):
-            log.info("story %s: cross-check pair %s/%s shares no specific; not merged", story.id, a, b)
+        if not support(ka.text, kb.evidence[0].quote or kb.text).ok:
+            log.info("story %s: cross-check pair %s/%s: the second sentence does not support the first point",
+                     story.id, a, b)
             continue
         ra, rb = root(a), root(b)
         if ra != rb:

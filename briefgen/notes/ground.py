@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
 from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, top_up
 from briefgen.text.addressed import addressed_to_model
-from briefgen.text.figures import bare_numbers
+from briefgen.text.figures import bare_numbers, explicit_dates, weekday_date
 from briefgen.text.names import name_word, proper_names
 from briefgen.text.sentences import lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers, fold, normalize
@@ -167,7 +168,31 @@ def ground_summary(
     source_text = [article.title + " " + article.body]
     flagged = [p.model_copy(update={"flags": unsupported_facts(p.text, source_text)}) for p in points]
     stats.flagged = sum(bool(p.flags) for p in flagged)
-    return summary.model_copy(update={"headline": headline, "summary": text, "key_points": flagged}), stats
+    event_date = summary.event_date if date_is_stated(summary.event_date, article) else None
+    if summary.event_date is not None and event_date is None:
+        log.info("%s: event date %s is not one the article states; dropped", article.source, summary.event_date)
+    return summary.model_copy(update={"headline": headline, "summary": text, "key_points": flagged,
+                                      "event_date": event_date}), stats
+
+
+def date_is_stated(value: date | None, article: Article) -> bool:
+    """True when the article gives ``value``: written as a date, as a weekday of its lead
+    resolved against its publication, or as the publication day itself.
+
+    Small models write dates the article does not state: the year of an earlier event the
+    text recalls, a month misread. A date is a figure like any other; clustering trusts it to
+    tell one day's event from another's, so an ungrounded one would split a story.
+    """
+    if value is None:
+        return False
+    published = article.published.date() if article.published else None
+    if value == published:
+        return True
+    text = article.title + "\n" + article.body
+    if value in explicit_dates(text, published):
+        return True
+    first = article.body.strip().split("\n\n", 1)[0]
+    return weekday_date(first, published) == value
 
 
 def _check_headline(summary: ArticleSummary, points: list[KeyPoint], article: Article,
