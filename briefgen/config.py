@@ -117,8 +117,9 @@ class Settings(BaseModel):
     points_per_article: int = Field(3, ge=1, le=5, description="key points asked of the model per article "
                                     "(output tokens are the slowest part of a local model; multi-source stories merge more)")
     unverified: Literal["drop", "mark"] = "drop"
-    crosscheck: bool = Field(True, description="one short call per story of several outlets finds the facts they "
-                             "share, so a fact is one point citing every outlet (prompt crosscheck)")
+    crosscheck: bool | None = Field(None, description="one short call per story of several outlets writes the facts "
+                                    "they share, each one point citing every outlet (prompt crosscheck); default: on "
+                                    "for a server or OpenAI, off for the embedded model (too small for it: measured)")
     sources: list[str | SourceSpec] = Field(
         default_factory=list, description="default sources (cron): paths, globs, URLs or [[sources]] tables")
 

@@ -246,7 +246,7 @@ class GroundingStats(BaseModel):
     headlines_replaced: int = 0  # headline/summary not about the article's points (e.g. injected)
     unverified_shown: int = 0
     flagged: int = 0
-    crosschecked: int = 0  # facts two outlets state, merged into one point by the cross-check call
+    crosschecked: int = 0  # shared facts the cross-check call wrote that two outlets support (also in verified)
 
     @property
     def verified_share(self) -> float:

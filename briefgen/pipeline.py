@@ -113,6 +113,12 @@ def chunk_budget(prompt: Prompt, settings: Settings) -> int:
     return max(256, settings.context_tokens - fixed - prompt.max_tokens - CONTEXT_MARGIN)
 
 
+def crosscheck_wanted(settings: Settings, backend: Backend) -> bool:
+    """The cross-check call: as configured, else on for a server or OpenAI and off for the
+    embedded model (its 1.5B model copied one side of each pair; no fact passed: measured)."""
+    return settings.crosscheck if settings.crosscheck is not None else backend.kind != "embedded"
+
+
 def _fail(failures: list[Failure], article: Article, reason: str) -> None:
     failures.append(Failure(source=article.source, reason=reason, article_id=article.id, stage="summarize"))
     for copy in article.copies:
@@ -205,10 +211,14 @@ def build_brief(
         ordered = [s for a in unique if (s := summaries.get(a.id))]
         groups = cluster_articles(ordered, by_id)
         built = [stories.build_story(group, summaries, by_id) for group in groups]
-        if settings.crosscheck and any(s.outlets > 1 for s in built):
+        if crosscheck_wanted(settings, client.backend) and any(s.outlets > 1 for s in built):
             prompt = load_task_prompt("crosscheck", settings)
             progress.start("cross-checking", sum(s.outlets > 1 for s in built))
-            built, grounding.crosschecked = crosscheck_stories(built, client, prompt, progress.advance)
+            built, proposed, grounding.crosschecked = crosscheck_stories(built, client, prompt, progress.advance)
+            # The shared facts are points the model wrote: counted with its others, verified or dropped.
+            grounding.generated += proposed
+            grounding.verified += grounding.crosschecked
+            grounding.dropped += proposed - grounding.crosschecked
             prompt_versions[prompt.name] = prompt.label
             records = client.records[calls_before:]
         for story in built:

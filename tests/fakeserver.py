@@ -32,7 +32,7 @@ Responder = Callable[[dict[str, Any]], "str | dict[str, Any] | Reply"]
 
 def _is_story_call(body: Any) -> bool:
     messages = body.get("messages", []) if isinstance(body, dict) else []
-    return any(isinstance(m, dict) and "<lines>" in str(m.get("content", "")) for m in messages)
+    return any(isinstance(m, dict) and "<pairs>" in str(m.get("content", "")) for m in messages)
 
 
 @dataclass

@@ -39,24 +39,25 @@ def notes_for(request: dict[str, Any], points: int = 3) -> dict[str, Any]:
     }
 
 
-LINE = re.compile(r"^\[(\d+)\] \(([A-Z])\) (.+)$", re.M)
+PAIR = re.compile(r"^Pair (\d+):\n\(A\) (.+)\n\(B\) (.+)$", re.M)
 
 
 def is_crosscheck(request: dict[str, Any]) -> bool:
-    """A cross-check request (one story's lines of several outlets), not an article."""
-    return "<lines>" in user_text(request)
+    """A cross-check request (pairs of two outlets' sentences of one story), not an article."""
+    return "<pairs>" in user_text(request)
 
 
 def same_for(request: dict[str, Any]) -> dict[str, Any]:
-    """SameFacts JSON: lines of different outlets that share a figure or 3 longer words."""
-    lines = [(int(n), o, t) for n, o, t in LINE.findall(user_text(request))]
-    pairs = []
-    for i, (n, o, t) in enumerate(lines):
-        for m, p, u in lines[i + 1:]:
-            shared = set(re.findall(r"[a-z]{6,}|\d+", t.lower())) & set(re.findall(r"[a-z]{6,}|\d+", u.lower()))
-            if o != p and len(shared) >= 3:
-                pairs.append([n, m])
-    return {"same": pairs[:6]}
+    """SharedFacts JSON: for a pair whose sentences share 3 words of 6+ letters, the words of
+    A that B has too, in A's order (a fact both sentences support, as a careful model writes)."""
+    facts = []
+    for n, a, b in PAIR.findall(user_text(request)):
+        b_words = {w.lower() for w in re.findall(r"[\w'-]+", b)}
+        long_shared = {w for w in b_words if len(w) >= 6} & {w.lower() for w in re.findall(r"[\w'-]+", a)}
+        if len(long_shared) >= 3:
+            common = [w for w in re.findall(r"[\w'-]+", a) if w.lower() in b_words]
+            facts.append({"pair": int(n), "text": " ".join(common) + "."})
+    return {"shared": facts[:3]}
 
 
 def notes_responder(request: dict[str, Any]) -> str:

@@ -85,7 +85,7 @@ def test_what_is_sent_is_delimited_clean_text_with_the_server_response_format(fa
     assert fake_llm.article_requests and fake_llm.story_requests
     for request in fake_llm.story_requests:  # the cross-check sends the articles' sentences, delimited too
         text = user_text(request.json)
-        assert text.count("<lines>") == 1 and text.rstrip().endswith("</lines>")
+        assert text.count("<pairs>") == 1 and text.rstrip().endswith("</pairs>")
         assert leaked(text, furniture) == [], "furniture reached the LLM"
     for request in fake_llm.article_requests:
         body = request.json

@@ -1,23 +1,25 @@
-"""Cross-check: one short call per story of several outlets finds the facts they share.
+"""Cross-check: one short call per story of several outlets writes the facts they share.
 
 Two outlets rarely word a fact alike, so word overlap (:func:`stories.corroborate`) finds few
 shared facts: on the seeds' two reports of one press conference, none, and the story read as
-two articles stapled together. A model shown the story's sentences side by side, each marked
-with its outlet, answers "which two state the same fact" in a few tokens: pairs of line
-numbers (prompt ``crosscheck``, schema ``SameFacts``).
+two articles stapled together. Code pairs the two outlets' sentences that share the most
+specific words (:func:`candidate_pairs`, at most three), and one call asks the model, for
+each pair, the one fact both sentences state, if any (prompt ``crosscheck``, schema
+``SharedFacts``).
 
-A small model's pairs are a proposal, not evidence (the embedded 1.5B model often answers
-a pattern, [1, 2], [3, 4], …). Code keeps a pair only when its two sentences come from
-different articles and the other outlet's sentence supports the earlier point *as written*,
-by the same test that verifies a point against its own article (names, figures, quoted
-words, half its content words: :func:`briefgen.notes.ground.support`). That point then cites
-the other outlet's sentence as well (its quote: the other article's own words) and the later
-point goes: one point, every outlet. On the labeled set's tune part the pairs that test
-refuses were mostly wrong (bench/RESULTS.md).
+What the model writes is checked like any key point: a shared fact stays only when both
+sentences of its pair support it as written (names, figures, quoted words,
+half its content words: :func:`briefgen.notes.ground.support`), and it then cites each of
+them (their quotes: each article's own words). The points those sentences backed go: one
+point, every outlet. A fact that fails is dropped and counted (``grounding.dropped``), so the
+share of the model's points verified as written covers these too. (Earlier designs let the
+model find the pairs among all the story's lines: the 1.5B model answered a pattern, [1, 2],
+[3, 4], …, or copied one outlet's sentence; 48 of 50 such pairs on the tune part failed the
+check; bench/RESULTS.md.)
 
-Cost: one call per story of two or more independent outlets, its prompt the story's first
-:data:`MAX_LINES` points (about 500 tokens), its reply ~15 tokens; cached like every call.
-A failed call leaves the story as it was.
+Cost: one call per story of two or more independent outlets that has a candidate pair, its
+prompt at most three pairs (about 350 tokens), its reply up to three short sentences;
+cached like every call. A failed call leaves the story as it was.
 """
 
 from __future__ import annotations
@@ -28,17 +30,22 @@ from collections.abc import Callable
 
 from briefgen.errors import LLMError
 from briefgen.llm.client import LLMClient
-from briefgen.llm.outputs import SameFacts
+from briefgen.llm.outputs import SharedFact, SharedFacts
 from briefgen.llm.prompts import Prompt
 from briefgen.models import Evidence, KeyPoint, Story
-from briefgen.text.addressed import as_data
+from briefgen.text.addressed import addressed_to_model, as_data
 from briefgen.text.sentences import tighten
+from briefgen.text.tokens import content_terms
 
 log = logging.getLogger(__name__)
 
 MAX_LINES = 12
 LINES_PER_ARTICLE = 6
 LINE_WORDS = 45
+MAX_PAIRS = 3
+MIN_SHARED_TERMS = 2
+# A word in more than this share of the story's lines is common ground, not a specific.
+COMMON_SHARE = 0.5
 
 
 def candidate_lines(story: Story) -> list[tuple[int, str, KeyPoint]]:
@@ -64,97 +71,113 @@ def _line_text(kp: KeyPoint) -> str:
     return tighten(kp.evidence[0].quote or kp.text, LINE_WORDS)
 
 
-def apply_pairs(story: Story, lines: list[tuple[int, str, KeyPoint]], pairs: list[list[int]]) -> tuple[Story, int]:
-    """Merge the points of every kept pair; returns the new story and the pairs kept."""
+def candidate_pairs(lines: list[tuple[int, str, KeyPoint]]) -> list[tuple[KeyPoint, KeyPoint]]:
+    """The pairs of two articles' sentences most likely to state one fact, best first.
+
+    Scored by the content words they share beyond the story's common ground (a word most
+    lines have, like the main actor's name, says nothing); at least MIN_SHARED_TERMS; each
+    sentence in one pair at most; MAX_PAIRS in all. The model then says whether each pair
+    is one fact: a narrow question a small model answers far better than "find the pairs".
+    """
+    terms = {n: content_terms(_line_text(kp)) for n, _, kp in lines}
+    counts: dict[str, int] = {}
+    for ts in terms.values():
+        for t in ts:
+            counts[t] = counts.get(t, 0) + 1
+    common = {t for t, c in counts.items() if c > COMMON_SHARE * len(lines)}
+    scored = []
+    for i, (n, _, ka) in enumerate(lines):
+        for m, _, kb in lines[i + 1:]:
+            if ka.evidence[0].article_id == kb.evidence[0].article_id:
+                continue
+            shared = len((terms[n] & terms[m]) - common)
+            if shared >= MIN_SHARED_TERMS:
+                scored.append((-shared, n, m))
+    by_n = {n: kp for n, _, kp in lines}
+    used: set[int] = set()
+    out: list[tuple[KeyPoint, KeyPoint]] = []
+    for _, n, m in sorted(scored):
+        if n in used or m in used:
+            continue
+        used |= {n, m}
+        out.append((by_n[n], by_n[m]))
+        if len(out) >= MAX_PAIRS:
+            break
+    return out
+
+
+def apply_shared(story: Story, pairs: list[tuple[KeyPoint, KeyPoint]],
+                 shared: list[SharedFact]) -> tuple[Story, int, int]:
+    """Add every shared fact that both sentences of its pair support, in place of the two
+    points they backed; returns the story, the facts proposed and the facts kept."""
     from briefgen.notes.ground import support
 
-    by_n = {n: (letter, kp) for n, letter, kp in lines}
-    parent = {n: n for n in by_n}
-
-    def root(n: int) -> int:
-        while parent[n] != n:
-            n = parent[n]
-        return n
-
-    kept = 0
-    for pair in pairs:
-        if len(pair) != 2 or pair[0] not in by_n or pair[1] not in by_n:
+    done: set[int] = set()
+    new_points: list[KeyPoint] = []
+    gone: set[int] = set()
+    proposed = kept = 0
+    for fact in shared:
+        proposed += 1
+        text = tighten(fact.text.strip())
+        if not 1 <= fact.pair <= len(pairs) or fact.pair in done or not text or addressed_to_model(text):
             continue
-        a, b = sorted(pair)
-        (_, ka), (_, kb) = by_n[a], by_n[b]
-        if a == b or ka.evidence[0].article_id == kb.evidence[0].article_id:
+        ka, kb = pairs[fact.pair - 1]
+        ea, eb = ka.evidence[0], kb.evidence[0]
+        if not (support(text, ea.quote or ka.text).ok and support(text, eb.quote or kb.text).ok):
+            log.info("story %s: shared fact %r is not supported by both sentences of pair %d; dropped",
+                     story.id, text, fact.pair)
             continue
-        if not support(ka.text, kb.evidence[0].quote or kb.text).ok:
-            log.info("story %s: cross-check pair %s/%s: the second sentence does not support the first point",
-                     story.id, a, b)
-            continue
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-            kept += 1
-    if not kept:
-        return story, 0
-    groups: dict[int, list[int]] = {}
-    for n in by_n:
-        groups.setdefault(root(n), []).append(n)
-    merged: dict[int, KeyPoint] = {}  # id() of the head point -> the head citing its group
-    dropped: set[int] = set()
-    for head, members in groups.items():
-        if len(members) < 2:
-            continue
-        head_kp = by_n[head][1]
-        evidence = list(head_kp.evidence)
-        cited = {ev.article_id for ev in evidence}
-        for n in sorted(members)[1:]:
-            kp = by_n[n][1]
-            for ev in kp.evidence:
-                if ev.article_id not in cited:
-                    evidence.append(Evidence(article_id=ev.article_id, sentences=ev.sentences, quote=ev.quote))
-                    cited.add(ev.article_id)
-            dropped.add(id(kp))
-        merged[id(head_kp)] = head_kp.model_copy(update={"evidence": evidence})
-    points = [merged.get(id(kp), kp) for kp in story.key_points if id(kp) not in dropped]
+        done.add(fact.pair)
+        kept += 1
+        gone |= {id(ka), id(kb)}
+        new_points.append(KeyPoint(text=text, verified=True, status="verified", evidence=[
+            Evidence(article_id=ev.article_id, sentences=ev.sentences, quote=ev.quote) for ev in (ea, eb)]))
+    if not new_points:
+        return story, proposed, 0
+    points = new_points + [kp for kp in story.key_points if id(kp) not in gone]
     # Facts more outlets state first; otherwise the story's order.
     order = sorted(range(len(points)), key=lambda i: (-len(points[i].article_ids), i))
-    return story.model_copy(update={"key_points": [points[i] for i in order]}), kept
+    return story.model_copy(update={"key_points": [points[i] for i in order]}), proposed, kept
 
 
-def render_messages(prompt: Prompt, lines: list[dict[str, object]]) -> list[dict[str, str]]:
-    """The exact messages of one cross-check call: each line is ``{"n", "outlet", "text"}``."""
-    return prompt.render(lines=[{**line, "text": as_data(str(line["text"]), "lines")} for line in lines])
+def render_messages(prompt: Prompt, pairs: list[dict[str, object]]) -> list[dict[str, str]]:
+    """The exact messages of one cross-check call: each pair is ``{"n", "a", "b"}``."""
+    return prompt.render(pairs=[{"n": p["n"], "a": as_data(str(p["a"]), "pairs"), "b": as_data(str(p["b"]), "pairs")}
+                                for p in pairs])
 
 
-def crosscheck_story(story: Story, ask: Callable[[list[dict[str, object]]], SameFacts]) -> tuple[Story, int]:
-    """Ask which of a multi-outlet story's lines state the same fact; merge the kept pairs."""
-    lines = candidate_lines(story)
-    if len({kp.evidence[0].article_id for _, _, kp in lines}) < 2:
-        return story, 0
-    reply = ask([{"n": n, "outlet": letter, "text": _line_text(kp)} for n, letter, kp in lines])
-    return apply_pairs(story, lines, reply.same)
+def crosscheck_story(story: Story, ask: Callable[[list[dict[str, object]]], SharedFacts]) -> tuple[Story, int, int]:
+    """Ask which candidate pairs of a multi-outlet story state one fact; keep the supported."""
+    pairs = candidate_pairs(candidate_lines(story))
+    if not pairs:
+        return story, 0, 0  # nothing two outlets might share: no call
+    reply = ask([{"n": i, "a": _line_text(ka), "b": _line_text(kb)} for i, (ka, kb) in enumerate(pairs, start=1)])
+    return apply_shared(story, pairs, reply.shared)
 
 
 def crosscheck_stories(stories: list[Story], client: LLMClient, prompt: Prompt,
-                       advance: Callable[[str], object] | None = None) -> tuple[list[Story], int]:
-    """Cross-check every story of two or more outlets; returns the stories and the pairs merged."""
+                       advance: Callable[[str], object] | None = None) -> tuple[list[Story], int, int]:
+    """Cross-check every story of two or more outlets; returns the stories and the shared
+    facts proposed and kept."""
     out: list[Story] = []
-    merged = 0
+    proposed = kept = 0
     for story in stories:
         if story.outlets < 2:
             out.append(story)
             continue
 
-        def ask(lines: list[dict[str, object]], story_id: str = story.id) -> SameFacts:
-            return client.structured(task=prompt.name, messages=render_messages(prompt, lines), schema=SameFacts,
+        def ask(pairs: list[dict[str, object]], story_id: str = story.id) -> SharedFacts:
+            return client.structured(task=prompt.name, messages=render_messages(prompt, pairs), schema=SharedFacts,
                                      temperature=prompt.temperature, max_tokens=prompt.max_tokens,
                                      prompt_hash=prompt.hash, article_id=story_id)
 
         try:
-            story, kept = crosscheck_story(story, ask)
+            story, p, k = crosscheck_story(story, ask)
         except LLMError as exc:
             log.warning("story %s: cross-check failed (%s); its points stay as they were", story.id, exc)
-            kept = 0
-        merged += kept
+            p = k = 0
+        proposed, kept = proposed + p, kept + k
         out.append(story)
         if advance is not None:
             advance(story.headline[:60])
-    return out, merged
+    return out, proposed, kept

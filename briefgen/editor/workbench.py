@@ -202,9 +202,8 @@ class _Recorder:
         return []
 
 
-SAMPLE_LINES: list[dict[str, object]] = [
-    {"n": 1, "outlet": "A", "text": "The city council approved the budget on Monday."},
-    {"n": 2, "outlet": "B", "text": "Councillors passed the budget on Monday by one vote."},
+SAMPLE_PAIRS: list[dict[str, object]] = [
+    {"n": 1, "a": "The city council approved the budget on Monday.", "b": "Councillors passed the budget on Monday by one vote."},
 ]
 
 
@@ -212,7 +211,7 @@ def _trial_render(name: str, prompt: Any) -> None:
     """Render prompt ``name`` (or a recorder standing in for it) the way the pipeline does."""
     if name == "crosscheck":
         from briefgen.dedupe.crosscheck import render_messages
-        render_messages(prompt, SAMPLE_LINES)
+        render_messages(prompt, SAMPLE_PAIRS)
         return
     article = sample_article()
     piece = chunking.chunk_article(article, 1000)[0]

@@ -71,15 +71,22 @@ class ArticleFacts(BaseModel):
     topic: _text(20) = ""  # type: ignore[valid-type]
 
 
-# One story, several outlets: pairs of line numbers that state the same fact.
-class SameFacts(BaseModel):
+# One story, several outlets: for each numbered pair of two outlets' sentences, the fact both state.
+class SharedFact(BaseModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
 
-    same: _items(_items(int, 2), 6) = Field(default_factory=list)  # type: ignore[valid-type]
+    pair: int = 0
+    text: _text(200)  # type: ignore[valid-type]
+
+
+class SharedFacts(BaseModel):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
+
+    shared: _items(SharedFact, 3) = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "ArticleNotes": ArticleNotes,
     "ArticleFacts": ArticleFacts,
-    "SameFacts": SameFacts,
+    "SharedFacts": SharedFacts,
 }

@@ -38,6 +38,14 @@ _QUOTED = re.compile(r'"([^"]{12,})"')
 STRICT_COVERAGE = 0.6
 
 
+_DAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|june|"
+                  r"july|august|september|october|november|december)\b", re.I)
+
+
+def _days(text: str) -> set[str]:
+    return {m.lower() for m in _DAY.findall(text)}
+
+
 def _names(text: str) -> set[str]:
     return proper_names(text, headings=True)
 
@@ -78,7 +86,8 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
     coverage = len(terms & have) / len(terms) if terms else 0.0
     norm_evidence = normalize(evidence_text)
     folded_evidence = fold(norm_evidence)
-    numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text)
+    # A day or month is a figure too: "on Thursday" is not supported by a sentence without it.
+    numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text) and _days(point) <= _days(evidence_text)
     missing = {name for name in _names(point) if name not in folded_evidence}
     if missing and context:
         have_names = {fold(n) for n in _names(evidence_text)}
