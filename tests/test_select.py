@@ -84,3 +84,14 @@ def test_a_second_outlets_main_fact_reaches_the_story() -> None:
     assert any("by phone on Thursday" in t for t in texts), texts
     phone = next(kp for kp in story.key_points if "by phone" in kp.text)
     assert phone.evidence[0].article_id == other.id and phone.status == "extracted"
+
+
+def test_a_definition_or_an_old_year_is_not_the_days_news() -> None:
+    news = "Norland Motors said on Tuesday it would disable cruise control on 84,000 Vela cars."
+    about = "Norland Motors AB is a Swedish manufacturer of electric vehicles with 84,000 cars in Gothenburg."
+    founded = "The company was founded in 2014 and sells its 84,000 cars in 31 markets."
+    old = "Malatya was among 11 provinces hit by the February 2023 earthquakes, which killed 53,000 people."
+    assert newsworthiness(about, 1) < newsworthiness(news, 1) / 2
+    assert newsworthiness(founded, 1) < newsworthiness(news, 1) / 2
+    assert newsworthiness(old, 1, year=2025) < newsworthiness(old, 1) / 2
+    assert newsworthiness(old, 1, year=2023) == newsworthiness(old, 1)

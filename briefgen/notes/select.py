@@ -36,12 +36,23 @@ _RECAP = re.compile(
     r"\bfor (?:years|decades)\b|\bhistorically\b", re.I)
 
 
-def newsworthiness(text: str, n: int) -> float:
-    """How much concrete news a sentence carries: figures, names, quotes; earlier is better;
-    a recap of earlier events counts for little."""
+# A sentence that defines an organisation or a thing instead of reporting what it did ("Norland
+# Motors AB is a Swedish manufacturer of …", "The European Central Bank is the central bank of
+# …", "The company was founded in 2014 …"): an About box or an explainer, not the day's news.
+_DEFINITION = re.compile(
+    r"^(?:the |its )?(?:[A-Z][\w&'’.-]*\s+){1,6}(?:is|are) (?:a|an|the|one of)\b|"
+    r"\b(?:was|were) (?:founded|established|formed|created) in\b|\b(?:headquartered|based) in [A-Z]", re.I)
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+
+
+def newsworthiness(text: str, n: int, year: int | None = None) -> float:
+    """How much concrete news a sentence carries: figures, names, quotes; earlier is better.
+    A recap of earlier events (a recap phrase, or only years before ``year``, the article's)
+    or a definition of an organisation counts for little."""
     plain = ascii_quotes(text)
     score = 2.5 * len(bare_numbers(plain)) + len(proper_names(plain, headings=True)) + (1.5 if '"' in plain else 0.0)
-    if _RECAP.search(plain):
+    years = [int(y) for y in _YEAR.findall(plain)]
+    if _RECAP.search(plain) or _DEFINITION.search(plain) or (year and years and max(years) < year):
         score /= 3
     return score - 0.05 * n
 
@@ -66,7 +77,9 @@ def top_up(points: list[KeyPoint], summary: str, article: Article, sentences: di
         out, covered = [], covered[:1]  # the kept-anyway restatement of the summary
     # The lede too: a sentence the summary already says is skipped below (covered), not by its number.
     used = {n for kp in out for ev in kp.evidence for n in ev.sentences}
-    ranked = sorted((-newsworthiness(text, n), n) for n, text in sentences.items() if n not in used and is_candidate(text))
+    year = article.published.year if article.published else None
+    ranked = sorted((-newsworthiness(text, n, year), n) for n, text in sentences.items()
+                    if n not in used and is_candidate(text))
     extracted = 0
     for score, n in ranked:
         if len(out) >= min_points or -score < MIN_NEWSWORTHINESS:
