@@ -92,6 +92,6 @@ def test_a_definition_or_an_old_year_is_not_the_days_news() -> None:
     founded = "The company was founded in 2014 and sells its 84,000 cars in 31 markets."
     old = "Malatya was among 11 provinces hit by the February 2023 earthquakes, which killed 53,000 people."
     assert newsworthiness(about, 1) < newsworthiness(news, 1) / 2
-    assert newsworthiness(founded, 1) < newsworthiness(news, 1) / 2
+    assert newsworthiness(founded, 1) < newsworthiness(founded.replace("was founded in", "opened a plant in"), 1) / 2
     assert newsworthiness(old, 1, year=2025) < newsworthiness(old, 1) / 2
     assert newsworthiness(old, 1, year=2023) == newsworthiness(old, 1)
