@@ -137,7 +137,7 @@ def summarize_all(
     progress.start("summarizing", len(articles))
     for article in articles:
         try:
-            chunks = chunking.chunk_article(article, budget)
+            chunks = chunking.chunk_news(article, budget)
             summary = summarize_article(article, chunks, client, prompt, max_points=settings.points_per_article)
             grounded, counts = ground_summary(summary, article, keep_unverified=settings.unverified == "mark",
                                               min_points=settings.max_key_points)

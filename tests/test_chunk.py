@@ -122,3 +122,25 @@ def test_sentence_longer_than_budget_stays_whole() -> None:
 def test_budget_smaller_than_the_title_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="chunk budget of 20 tokens"):
         chunk_article(_article("Body.", title="A very long title " * 5), 20)
+
+
+def test_the_model_reads_no_background_and_the_numbers_stay_article_wide() -> None:
+    from briefgen.notes.chunk import background_sentences, chunk_news
+
+    body = ("The council approved the flood budget on Tuesday.\n\n"
+            "The mayor said work starts in May.\n\n"
+            "What is the flood fund?\n\n"
+            "The fund was set up in 1998 to pay for dikes. It is run by the region.\n\n"
+            "Reaction\n\n"
+            "Opposition members voted against the plan.")
+    art = _article(body)
+    assert background_sentences(art) == {4, 5}
+    sent = [(s.n, s.text) for c in chunk_news(art, 3000) for s in c.sentences]
+    assert [n for n, _ in sent] == [1, 2, 3, 6, 7]
+    assert dict(sent)[7] == "Opposition members voted against the plan."
+    # All background: sent whole rather than nothing.
+    only = _article("Istanbul Talks (March 2022): the two sides met in Turkey.\n\n"
+                    "Minsk Agreements (2014 and 2015): ceasefire deals were signed in Belarus.")
+    assert background_sentences(only) == {1, 2}
+    assert [s.n for c in chunk_news(only, 3000) for s in c.sentences] == [s.n for c in chunk_article(only, 3000)
+                                                                          for s in c.sentences]

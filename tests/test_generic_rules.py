@@ -105,3 +105,25 @@ def test_a_first_name_the_evidence_omits_passes_only_for_the_same_person() -> No
     # A first name the article never puts before the evidence's surname does not pass either.
     assert not support("Aides say Melania Trump will meet Putin next week.", "Later Trump said he would meet Putin next week.",
                        context).names_ok
+
+
+def test_who_met_whom_must_agree_with_the_evidence() -> None:
+    """Every word of the wrong summary is in its sentence; the pairs of participants are not."""
+    from briefgen.notes.ground import support
+    from briefgen.text.actors import meeting_pairs
+
+    evidence = ("Despite President Donald Trump calling a recent meeting between U.S. special envoy Steve Witkoff "
+                "and Russian President Vladimir Putin “highly productive,” the White House confirmed that a new "
+                "round of sanctions against Russia will take effect on Friday as planned.")
+    wrong = ("President Donald Trump has confirmed that a new round of sanctions against Russia will take effect "
+             "on Friday as planned, despite his recent meeting with U.S. special envoy Steve Witkoff in Moscow.")
+    right = "Trump called the meeting between envoy Steve Witkoff and Vladimir Putin highly productive."
+    assert not support(wrong, evidence).ok and support(right, evidence).ok
+    assert meeting_pairs("Witkoff met Putin in Moscow on Wednesday.") == {frozenset({"p:witkof", "p:putin"})}
+    assert meeting_pairs("Zelensky plans to meet with U.S. President Trump on Thursday.") == \
+        {frozenset({"p:zelens", "p:trump"})}
+    assert meeting_pairs("The meeting between Ukrainian President Volodymyr Zelensky and Danish Prime Minister "
+                         "Mette Frederiksen was held in Copenhagen.") == {frozenset({"p:zelens", "p:freder"})}
+    # Not about people meeting: nothing to check.
+    assert meeting_pairs("The Chelsea manager said the team met expectations.") == set()
+    assert meeting_pairs("Goldman Sachs chief executive David Solomon told analysts on a call that deals were back.") == set()

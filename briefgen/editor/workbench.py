@@ -165,7 +165,7 @@ def render_for_article(name: str, source: str, settings: Settings) -> Rendering:
     client = LLMClient(backend, settings)
     budget = chunk_budget(prompt, settings)
     rendering = Rendering(prompt=prompt, article=article, backend=backend, budget=budget)
-    for piece in chunking.chunk_article(article, budget):
+    for piece in chunking.chunk_news(article, budget):
         messages = client._messages_for(
             render_chunk_messages(prompt, article, piece, settings.points_per_article), schema)
         rendering.calls.append(RenderedCall(

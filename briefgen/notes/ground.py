@@ -23,6 +23,7 @@ from datetime import date
 from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
 from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, top_up
+from briefgen.text.actors import pairs_agree
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.figures import bare_numbers, explicit_dates, weekday_date
 from briefgen.text.names import name_word, proper_names
@@ -56,10 +57,11 @@ class Support:
     numbers_ok: bool
     names_ok: bool
     quotes_ok: bool
+    pairs_ok: bool = True  # who met or spoke with whom agrees (text/actors.py)
 
     @property
     def ok(self) -> bool:
-        return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok
+        return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok and self.pairs_ok
 
 
 def _named_in_full(word: str, evidence: str, evidence_names: set[str], context: str) -> bool:
@@ -94,7 +96,7 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
         missing = {name for name in missing if not _named_in_full(name, evidence_text, have_names, context)}
     names_ok = not missing
     quotes_ok = all(normalize(q) in norm_evidence for q in _QUOTED.findall(ascii_quotes(point)))
-    return Support(coverage, numbers_ok, names_ok, quotes_ok)
+    return Support(coverage, numbers_ok, names_ok, quotes_ok, pairs_agree(point, evidence_text))
 
 
 def unsupported_facts(text: str, sources: list[str]) -> list[str]:

@@ -1,0 +1,20 @@
+"""text/actors: who met, talked or spoke with whom, read from common English shapes."""
+
+from __future__ import annotations
+
+from briefgen.text.actors import meeting_pairs, pairs_agree
+
+
+def test_the_shapes_of_a_meeting() -> None:
+    assert meeting_pairs("Trump and Putin spoke by phone for two hours.") == {frozenset({"p:trump", "p:putin"})}
+    assert meeting_pairs("Putin's talks with Witkoff lasted three hours.") == {frozenset({"p:witkof", "p:putin"})}
+    assert meeting_pairs("Zelensky will speak with Trump on Thursday.") == {frozenset({"p:zelens", "p:trump"})}
+    assert meeting_pairs("Macron said his call with Xi Jinping went well.") == {frozenset({"p:macron", "p:jinpin"})}
+
+
+def test_a_claim_pairs_only_people_its_evidence_pairs() -> None:
+    evidence = "Envoy Steve Witkoff met Vladimir Putin in the Kremlin on Wednesday."
+    assert pairs_agree("Witkoff met Putin on Wednesday.", evidence)
+    assert not pairs_agree("Trump met Putin on Wednesday.", evidence)
+    # Evidence that speaks of no meeting cannot judge: the claim passes (other checks apply).
+    assert pairs_agree("Trump met Putin on Wednesday.", "Trump imposed new sanctions on Russia.")
