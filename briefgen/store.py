@@ -190,7 +190,8 @@ class Store:
     # ---- LLM cache ----------------------------------------------------------------------
     def cache_get(self, key: str) -> str | None:
         """The cached response for a key, or None."""
-        row = self._exec("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
+        with self._lock:  # fetched under the lock too: worker threads share this connection
+            row = self._exec("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def cache_put(
@@ -202,6 +203,13 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (key, task, model, response, prompt_tokens, completion_tokens, _now()),
         )
+
+    def cache_average(self, task: str, model: str) -> tuple[int, float]:
+        """(replies stored, their average completion tokens) for a task and model: the estimate's basis."""
+        with self._lock:
+            row = self._exec("SELECT COUNT(*), AVG(completion_tokens) FROM llm_cache WHERE task = ? AND model = ?"
+                             " AND completion_tokens > 0", (task, model)).fetchone()
+        return int(row[0]), float(row[1] or 0.0)
 
     # ---- runs and calls -----------------------------------------------------------------
     def start_run(self, info: dict[str, Any]) -> int:

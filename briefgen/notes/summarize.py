@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Any
 
-from briefgen.llm.client import LLMClient
+from briefgen.llm.client import LLMClient, Prepared
 from briefgen.llm.outputs import HEADLINE_MAX, SCHEMAS, ArticleFacts, ArticleNotes
 from briefgen.llm.prompts import Prompt
 from briefgen.models import Article, ArticleSummary, Chunk, ContentKind, Evidence, KeyPoint, Quote
@@ -226,3 +226,13 @@ def summarize_article(
                                        temperature=prompt.temperature, max_tokens=prompt.max_tokens,
                                        prompt_hash=prompt.hash, article_id=article.id))
     return notes_to_summary(article, notes, max_points)
+
+
+def plan_article(
+    article: Article, chunks: list[Chunk], client: LLMClient, prompt: Prompt, *, max_points: int = 5
+) -> list[Prepared]:
+    """The calls :func:`summarize_article` would make for this article, as sent; nothing is sent."""
+    schema = SCHEMAS.get(prompt.schema, ArticleNotes)
+    return [client.prepare(messages=render_chunk_messages(prompt, article, chunk, max_points), schema=schema,
+                           temperature=prompt.temperature, max_tokens=prompt.max_tokens, prompt_hash=prompt.hash)
+            for chunk in chunks]
