@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from briefgen.config import Settings, redact_argv, SourceSpec
 from briefgen.dedupe import stories
@@ -32,7 +32,7 @@ from briefgen.config import Price
 from briefgen.models import Article, ArticleSummary, Brief, BriefStats, CallRecord, Failure, GroundingStats
 from briefgen.notes import chunk as chunking
 from briefgen.notes.ground import ground_summary, unsupported_facts
-from briefgen.notes.summarize import plan_article, summarize_article
+from briefgen.notes.summarize import ask_notes, notes_to_summary, plan_article, render_article
 from briefgen.publish import rank
 from briefgen.sources import collect
 from briefgen.store import Store
@@ -125,26 +125,31 @@ def _fail(failures: list[Failure], article: Article, reason: str) -> None:
 
 @dataclass
 class Planned:
-    """One article's summarize calls as they would be sent, and which the cache already answers."""
+    """One article's summarize calls: the messages, as sent (with cache keys), which the cache answers."""
 
     article: Article
+    rendered: list[list[dict[str, str]]]
     calls: list[Prepared]
     cached: list[bool]
+    error: str | None = None  # the article cannot be chunked (listed as failed)
 
 
 def plan_calls(articles: list[Article], client: LLMClient, settings: Settings, store: Store | None) -> list[Planned]:
-    """Every summarize call of ``articles``, rendered as sent; an article that cannot be chunked plans none."""
+    """Every summarize call of ``articles``, rendered as it will be sent (CPU only, nothing is sent)."""
     prompt = load_task_prompt("summarize", settings)
     budget = chunk_budget(prompt, settings)
+    use_cache = store is not None and settings.cache
     out = []
     for article in articles:
         try:
-            calls = plan_article(article, chunking.chunk_article(article, budget), client, prompt,
-                                 max_points=settings.points_per_article)
-        except ConfigError:
-            calls = []  # summarize_all lists it with the reason
-        cached = [store is not None and settings.cache and store.cache_get(c.key) is not None for c in calls]
-        out.append(Planned(article, calls, cached))
+            rendered = render_article(article, chunking.chunk_article(article, budget), prompt,
+                                      settings.points_per_article)
+        except ConfigError as exc:
+            out.append(Planned(article, [], [], [], str(exc)))
+            continue
+        calls = plan_article(rendered, client, prompt)
+        cached = [use_cache and store is not None and store.cache_get(c.key) is not None for c in calls]
+        out.append(Planned(article, rendered, calls, cached))
     return out
 
 
@@ -154,46 +159,48 @@ def workers_for(client: LLMClient, settings: Settings) -> int:
 
 
 def summarize_all(
-    articles: list[Article], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
+    plan: list[Planned], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
 ) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
-    """Summarize (concurrently, for server backends) then ground every article; a failed one goes to ``failures``.
+    """Ask every planned call (concurrently, for server backends), then reduce and ground in article order.
 
-    Results are taken in article order whatever order the calls finish in, and grounding runs
-    afterwards in that order: the brief does not depend on the concurrency.
+    The calls are the only work of the concurrent phase (rendering was planned before, the
+    reduce and grounding run after, in order): the brief does not depend on the concurrency
+    or on the order replies come back in. A failed article goes to ``failures``.
     """
     prompt = load_task_prompt("summarize", settings)
-    budget = chunk_budget(prompt, settings)
 
-    def summarize(article: Article) -> ArticleSummary | str:
+    def ask(p: Planned) -> list[Any] | str:
+        if p.error is not None:
+            return p.error
         try:
-            chunks = chunking.chunk_article(article, budget)
-            return summarize_article(article, chunks, client, prompt, max_points=settings.points_per_article)
+            return ask_notes(p.article, p.rendered, client, prompt)
         except (BackendRefusedError, StateError):
             raise  # the next article would be refused the same way, or find the disk as full
-        except (LLMError, ConfigError) as exc:
+        except LLMError as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001
             # A bug met by one article must not sink the brief of all the others; the log
             # keeps the traceback for the report.
-            log.exception("internal error while summarizing %s", article.source)
+            log.exception("internal error while summarizing %s", p.article.source)
             return f"internal error ({type(exc).__name__}: {exc}); please report it"
 
-    progress.start("summarizing", len(articles))
-    results = map_ordered(summarize, articles, workers_for(client, settings),
-                          on_done=lambda i, _: progress.advance(articles[i].title[:60]))
+    progress.start("summarizing", len(plan))
+    results = map_ordered(ask, plan, workers_for(client, settings),
+                          on_done=lambda i, _: progress.advance(plan[i].article.title[:60]))
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
-    for article, result in zip(articles, results):
+    for p, result in zip(plan, results):
         if isinstance(result, str):
-            _fail(failures, article, result)
+            _fail(failures, p.article, result)
             continue
         try:
-            grounded, counts = ground_summary(result, article, keep_unverified=settings.unverified == "mark",
+            summary = notes_to_summary(p.article, result, settings.points_per_article)
+            grounded, counts = ground_summary(summary, p.article, keep_unverified=settings.unverified == "mark",
                                               min_points=settings.max_key_points)
-            summaries[article.id], stats = grounded, stats + counts
+            summaries[p.article.id], stats = grounded, stats + counts
         except Exception as exc:  # noqa: BLE001
-            log.exception("internal error while grounding %s", article.source)
-            _fail(failures, article, f"internal error ({type(exc).__name__}: {exc}); please report it")
+            log.exception("internal error while grounding %s", p.article.source)
+            _fail(failures, p.article, f"internal error ({type(exc).__name__}: {exc}); please report it")
     return summaries, stats, {prompt.name: prompt.label}
 
 
@@ -283,18 +290,15 @@ def build_brief(
         calls_before = len(client.records)
         if client.backend.kind != "embedded" and client.gate is None:
             client.gate = Gate(settings.concurrency, settings.requests_per_minute, settings.tokens_per_minute)
-        todo = unique
-        if settings.max_cost is not None or settings.batch:
-            plan = plan_calls(unique, client, settings, store)
-            left_out = apply_budget(plan, client, settings, failures)
-            todo = [a for a in unique if a.id not in left_out]
-            if settings.batch:
-                from briefgen.llm.batch import run_batch
+        plan = plan_calls(unique, client, settings, store)
+        left_out = apply_budget(plan, client, settings, failures)
+        plan = [p for p in plan if p.article.id not in left_out]
+        if settings.batch:
+            from briefgen.llm.batch import run_batch
 
-                run_batch(client, store, [c for p in plan if p.article.id not in left_out
-                                          for c, hit in zip(p.calls, p.cached) if not hit], progress)
+            run_batch(client, store, [c for p in plan for c, hit in zip(p.calls, p.cached) if not hit], progress)
         try:
-            summaries, grounding, prompt_versions = summarize_all(todo, client, settings, progress, failures)
+            summaries, grounding, prompt_versions = summarize_all(plan, client, settings, progress, failures)
         except BackendRefusedError:
             store.finish_run(run_id, {}, "failed")
             raise
@@ -329,7 +333,7 @@ def build_brief(
             articles_failed=len({f.source for f in failures}),
             stories=len(ranked),
             stories_shown=sum(s.shown for s in ranked),
-            left_out=len(unique) - len(todo),
+            left_out=len(left_out),
             **call_stats(records, price_for(settings, backend)),  # type: ignore[arg-type]
             model_start_s=round(timings.get("model_start_s", 0.0), 2),
             model=backend.model,
