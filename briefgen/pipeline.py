@@ -26,6 +26,7 @@ from briefgen.errors import (BackendRefusedError, BriefgenError, ConfigError, In
 from briefgen.llm.backends import Backend, resolve_backend
 from briefgen.llm.client import LLMClient, Prepared
 from briefgen.llm.cost import Budget, Estimate, cost_usd, counter_for, price_for
+from briefgen.llm.outputs import SCHEMAS, ArticleNotes
 from briefgen.llm.pool import Gate, map_ordered
 from briefgen.llm.prompts import Prompt, load_prompt
 from briefgen.config import Price
@@ -296,7 +297,9 @@ def build_brief(
         if settings.batch:
             from briefgen.llm.batch import run_batch
 
-            run_batch(client, store, [c for p in plan for c, hit in zip(p.calls, p.cached) if not hit], progress)
+            todo = [(c, p.article.id) for p in plan for c, hit in zip(p.calls, p.cached) if not hit]
+            run_batch(client, store, [c for c, _ in todo], progress, articles={c.key: a for c, a in todo},
+                      schema=SCHEMAS.get(load_task_prompt("summarize", settings).schema, ArticleNotes))
         try:
             summaries, grounding, prompt_versions = summarize_all(plan, client, settings, progress, failures)
         except BackendRefusedError:
@@ -383,7 +386,9 @@ def estimate_brief(
         todo = [c for p in plan for c, hit in zip(p.calls, p.cached) if not hit]
         prompt_tokens = sum(counter(c.messages) for c in todo)
         out_max = sum(c.max_tokens for c in todo)
-        replies, average = store.cache_average("summarize", client.backend.model)
+        replies, average = store.query("SELECT COUNT(*), COALESCE(AVG(completion_tokens), 0) FROM llm_cache"
+                                       " WHERE task = 'summarize' AND model = ? AND completion_tokens > 0",
+                                       (client.backend.model,))[0]
     expected = round(average * len(todo)) if replies else None
     est = Estimate(model=client.backend.model, backend=client.backend.kind, articles=len(unique), calls=len(todo),
                    cached=sum(sum(p.cached) for p in plan), prompt_tokens=prompt_tokens, output_tokens_max=out_max,

@@ -204,12 +204,10 @@ class Store:
             (key, task, model, response, prompt_tokens, completion_tokens, _now()),
         )
 
-    def cache_average(self, task: str, model: str) -> tuple[int, float]:
-        """(replies stored, their average completion tokens) for a task and model: the estimate's basis."""
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one statement, fetched under the lock (for a stage's own table, e.g. llm/batch.py's)."""
         with self._lock:
-            row = self._exec("SELECT COUNT(*), AVG(completion_tokens) FROM llm_cache WHERE task = ? AND model = ?"
-                             " AND completion_tokens > 0", (task, model)).fetchone()
-        return int(row[0]), float(row[1] or 0.0)
+            return self._exec(sql, params).fetchall()
 
     # ---- runs and calls -----------------------------------------------------------------
     def start_run(self, info: dict[str, Any]) -> int:
@@ -438,3 +436,10 @@ class FetchCache:
                                " FROM source_state WHERE source = ?", (source,)).fetchone()
         keys = ("last_fetched", "last_ok", "items", "last_error", "fetches", "not_modified")
         return dict(zip(keys, row)) if row else None
+
+
+@migration
+def m005_batches(db: sqlite3.Connection) -> None:
+    # Batch API jobs (llm/batch.py): an interrupted run finds its batch again by the calls it holds.
+    db.execute("CREATE TABLE batches (id TEXT PRIMARY KEY, calls TEXT NOT NULL, status TEXT NOT NULL,"
+               " info TEXT NOT NULL DEFAULT '{}', updated TEXT NOT NULL)")

@@ -15,10 +15,9 @@ How a call is retried, from the wire up:
 Every HTTP attempt is recorded in ``LLMClient.records`` (and the store's call log), failed
 ones included, with tokens, latency and outcome (ok | cached | invalid | length | error).
 
-Thread-safe: the pipeline calls ``structured`` from a pool of workers (server backends). With
-a :class:`~briefgen.llm.pool.Gate` every HTTP attempt, the SDK's retries included, waits for
-the run's shared limits and back-off; a 429 pauses all workers. The same request in flight in
-two threads is sent once: the second waits for the first's stored reply.
+Thread-safe (the pipeline calls it from a pool of workers). With a :class:`~briefgen.llm.pool.Gate`
+every HTTP attempt, SDK retries included, waits for the run's shared limits; a 429 pauses all
+workers. One request in flight in two threads is sent once: the second waits for its stored reply.
 """
 
 from __future__ import annotations
@@ -182,6 +181,7 @@ class LLMClient:
         self.gate: Gate | None = None  # the run's shared limits (server backends)
         self.budget: Budget | None = None  # --max-cost: repairs and retries must fit it too
         self._inflight: dict[str, threading.Event] = {}  # cache keys being asked right now
+        self.prefilled: set[str] = set()  # keys the Batch API answered (recorded there, not as cache hits)
 
     # ---- plumbing -----------------------------------------------------------------------
     def _client(self) -> openai.OpenAI:
@@ -352,8 +352,10 @@ class LLMClient:
                     except ValidationError:
                         log.warning("%s: cached reply no longer validates; asking again", where)
                     else:
-                        self._record(CallRecord(task=task, model=model, outcome="cached", cached=True,
-                                                article_id=article_id))
+                        if key not in self.prefilled:
+                            self._record(CallRecord(task=task, model=model, outcome="cached", cached=True,
+                                                    article_id=article_id))
+                        self.prefilled.discard(key)
                         return value
             with self._lock:
                 other = self._inflight.get(key)
