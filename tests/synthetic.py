@@ -42,6 +42,22 @@ SENTENCES = [
     "{org} said a second consultation on {thing} would open in {month}.",
     "Officials in {place} expect the number of users to reach {n2} by {year}.",
 ]
+_SYLLABLES = ["ka", "lo", "mir", "ten", "vas", "dor", "el", "bru", "san", "tor", "vel", "ni", "grad", "ost", "ber",
+              "lin", "mar", "ova", "zel", "rik"]
+
+
+def _names(rng: random.Random, count: int, parts: int) -> list[str]:
+    out: set[str] = set()
+    while len(out) < count:
+        out.add("".join(rng.choice(_SYLLABLES) for _ in range(parts)).capitalize())
+    return sorted(out)
+
+
+# Bigger pools than the lists above, so a day's articles share entities without all meeting.
+_POOL = random.Random(1016)
+PLACES += _names(_POOL, 300, 3)
+LAST += _names(_POOL, 300, 2)
+
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 MONTHS = ["January", "March", "May", "June", "September", "October"]
 

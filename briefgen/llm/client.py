@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, TypeVar
 
 import httpx2
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_exception_type, stop_after_attempt, wait_none
 
@@ -57,8 +58,6 @@ RATE_LIMIT_WAITS = 2  # tenacity's extra tries once the SDK has given up on a 42
 RATE_LIMIT_MAX_WAIT_S = 60.0
 NEVER_RETRY = frozenset({400, 401, 403, 404, 422})
 BACKEND_REFUSED = frozenset({401, 403, 404})
-
-
 _CAPABILITY_HINT = re.compile(r"response_format|json_schema|'text' or 'json_object'", re.IGNORECASE)
 
 
@@ -273,7 +272,8 @@ class LLMClient:
         try:
             for attempt in retrying:
                 with attempt, (self.gate.slot() if self.gate is not None else contextlib.nullcontext()):
-                    completion = self._client().chat.completions.create(**params)
+                    # The SDK's POST (retries, hooks, errors); create() would re-walk this plain dict.
+                    completion = self._client().post("/chat/completions", body=params, cast_to=ChatCompletion)
                     started = getattr(self._tls, "started", time.perf_counter())
                     return completion, time.perf_counter() - started
         except openai.APIStatusError as exc:

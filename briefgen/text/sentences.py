@@ -96,7 +96,9 @@ def split_sentences(text: str) -> list[str]:
     return list(_split_cached(text))
 
 
-@lru_cache(maxsize=256)
+# Sized for a day of a few thousand articles: the plan (chunking) and the reduce after the
+# concurrent calls split the same bodies, thousands of articles apart (~3 KB an entry).
+@lru_cache(maxsize=8192)
 def _split_cached(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for para in _PARAGRAPH.split(text):
