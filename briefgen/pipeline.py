@@ -297,6 +297,9 @@ def build_brief(
         if settings.batch:
             from briefgen.llm.batch import run_batch
 
+            if client.backend.kind == "embedded":
+                raise ConfigError("--batch needs OpenAI or a server with the Batch API; the embedded model has none")
+
             todo = [(c, p.article.id) for p in plan for c, hit in zip(p.calls, p.cached) if not hit]
             run_batch(client, store, [c for c, _ in todo], progress, articles={c.key: a for c, a in todo},
                       schema=SCHEMAS.get(load_task_prompt("summarize", settings).schema, ArticleNotes))

@@ -99,3 +99,17 @@ def test_an_interrupted_batch_is_resumed_not_paid_again(fake_batch_llm: FakeBatc
     assert "resuming batch_1" in result.stderr
     assert len(fake_batch_llm.batches) == 1 and fake_batch_llm.chat_requests == []
     assert Brief.model_validate_json(result.stdout).stats.llm_calls == 5
+
+
+def test_batch_with_the_embedded_model_is_one_line() -> None:
+    import platformdirs
+
+    if not (Path(platformdirs.user_cache_dir("briefgen")) / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").is_file():
+        pytest.skip("the embedded model file is not assembled")
+    from briefgen.llm import server as local_server
+
+    result = CliRunner().invoke(main, ["build", str(SEEDS), "--batch", "-q"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == ("error: --batch needs OpenAI or a server with the Batch API; "
+                                     "the embedded model has none")
+    assert not local_server._live  # refused before any server started
