@@ -172,3 +172,26 @@ def test_under_a_server_rate_limit_the_gate_sends_no_storm(fake_llm: FakeOpenAI)
     # Two clocks a bucket apart may disagree once at the boundary; a storm would be dozens.
     assert refused <= 2, refused
     assert elapsed <= (50 - 20) / 20 * 1.25 + 0.3, elapsed  # the bound is 1.5 s after the first burst
+
+
+def test_ctrl_c_lets_the_calls_in_flight_finish_and_starts_no_more() -> None:
+    """Interrupted: the replies already on their way are kept (stored), the queue is dropped."""
+    started: list[int] = []
+    finished: list[int] = []
+    lock = threading.Lock()
+
+    def call(i: int) -> int:
+        with lock:
+            started.append(i)
+        time.sleep(0.1 if i else 0.01)
+        with lock:
+            finished.append(i)
+        return i
+
+    def interrupt(i: int, _: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        map_ordered(call, list(range(100)), 8, on_done=interrupt)
+    assert sorted(finished) == sorted(started)  # nothing in flight was abandoned
+    assert len(started) <= 16  # and nothing queued was started after the interrupt
