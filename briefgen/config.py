@@ -58,6 +58,16 @@ class EmailSettings(BaseModel):
         return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
 
 
+class Price(BaseModel):
+    """USD per 1M tokens of one model: input, output, and input served from the provider's prompt cache."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(None, ge=0, description="default: the input price")
+
+
 class SourceSpec(BaseModel):
     """One ``[[sources]]`` table: a feed, a web page, or local files (a path or glob).
 
@@ -107,8 +117,18 @@ class Settings(BaseModel):
     timeout_s: float = Field(300.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10, description="transport retries (SDK)")
     threads: int | None = Field(None, description="threads for the embedded model (default: all cores)")
-    cost_per_million_in: float | None = None
-    cost_per_million_out: float | None = None
+    cost_per_million_in: float | None = Field(None, ge=0, description="USD per 1M input tokens of the model in use "
+                                              "(over the price table)")
+    cost_per_million_out: float | None = Field(None, ge=0, description="USD per 1M output tokens of the model in use")
+    prices: dict[str, Price] = Field(default_factory=dict, description="price table per model, over the shipped one "
+                                     "([prices.\"gpt-4o-mini\"] input/output/cached_input per 1M tokens)")
+    # paid APIs: concurrency, budget, batch (llm/pool.py, llm/cost.py, llm/batch.py)
+    concurrency: int = Field(8, ge=1, le=256, description="LLM requests in flight (server backends; embedded: 1)")
+    requests_per_minute: float | None = Field(None, gt=0, description="the provider's request limit (unset: none)")
+    tokens_per_minute: float | None = Field(None, gt=0, description="the provider's token limit, prompt + max_tokens")
+    max_cost: float | None = Field(None, ge=0, description="USD budget of one build: articles past it are left out")
+    batch: bool = Field(False, description="summarize through the Batch API (OpenAI; half price, within 24 h)")
+    batch_poll_s: float = Field(10.0, gt=0, description="seconds between polls of a batch's status")
 
     # brief
     title: str = "Daily brief"

@@ -229,9 +229,11 @@ class CallRecord(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
-    outcome: str = "ok"  # ok | cached | invalid | length | error
+    outcome: str = "ok"  # ok | cached | invalid | length | error | refused
     cached: bool = False
     article_id: str | None = None
+    cached_tokens: int = 0  # prompt tokens the provider served from its prompt cache (cheaper)
+    batch: bool = False  # answered through the Batch API (billed at its discount)
 
 
 class GroundingStats(BaseModel):
@@ -270,7 +272,11 @@ class BriefStats(BaseModel):
     tokens_out: int = 0
     llm_seconds: float = 0.0
     model_start_s: float = 0.0
-    cost_estimate_usd: float | None = None
+    cost_estimate_usd: float | None = None  # = cost_usd (kept for readers of schema 1)
+    cost_usd: float | None = None  # tokens of every attempt × the model's price; None: no price known
+    failed_attempts: int = 0  # attempts that returned no accepted reply (errors, 429s, invalid, cut off)
+    repairs: int = 0  # further attempts after an invalid or cut-off reply
+    left_out: int = 0  # articles skipped so the build stays within --max-cost (listed under failures)
     wall_time_s: float = 0.0
     model: str = ""
     backend: str = ""

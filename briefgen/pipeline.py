@@ -13,8 +13,9 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from briefgen.config import Settings, redact_argv, SourceSpec
 from briefgen.dedupe import stories
@@ -23,13 +24,17 @@ from briefgen.dedupe.neardup import collapse_near_duplicates
 from briefgen.errors import (BackendRefusedError, BriefgenError, ConfigError, InputError, LLMError, NoArticlesError,
                              StateError)
 from briefgen.llm.backends import Backend, resolve_backend
-from briefgen.llm.client import LLMClient
+from briefgen.llm.client import LLMClient, Prepared
+from briefgen.llm.cost import Budget, Estimate, cost_usd, counter_for, price_for
+from briefgen.llm.outputs import SCHEMAS, ArticleNotes
+from briefgen.llm.pool import Gate, map_ordered
 from briefgen.llm.prompts import Prompt, load_prompt
-from briefgen.models import Article, ArticleSummary, Brief, BriefStats, Failure, GroundingStats
+from briefgen.config import Price
+from briefgen.models import Article, ArticleSummary, Brief, BriefStats, CallRecord, Failure, GroundingStats
 from briefgen.notes import chunk as chunking
 from briefgen.dedupe.crosscheck import crosscheck_stories
 from briefgen.notes.ground import ground_summary, unsupported_facts
-from briefgen.notes.summarize import summarize_article
+from briefgen.notes.summarize import ask_notes, notes_to_summary, plan_article, render_article
 from briefgen.publish import rank
 from briefgen.sources import collect
 from briefgen.store import Store
@@ -126,33 +131,136 @@ def _fail(failures: list[Failure], article: Article, reason: str) -> None:
                                 article_id=copy.id, stage="summarize"))
 
 
-def summarize_all(
-    articles: list[Article], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
-) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
-    """Summarize and ground every article; a failed article goes to ``failures``."""
+@dataclass
+class Planned:
+    """One article's summarize calls: the messages, as sent (with cache keys), which the cache answers."""
+
+    article: Article
+    rendered: list[list[dict[str, str]]]
+    calls: list[Prepared]
+    cached: list[bool]
+    error: str | None = None  # the article cannot be chunked (listed as failed)
+
+
+def plan_calls(articles: list[Article], client: LLMClient, settings: Settings, store: Store | None) -> list[Planned]:
+    """Every summarize call of ``articles``, rendered as it will be sent (CPU only, nothing is sent)."""
     prompt = load_task_prompt("summarize", settings)
     budget = chunk_budget(prompt, settings)
-    stats = GroundingStats()
-    summaries: dict[str, ArticleSummary] = {}
-    progress.start("summarizing", len(articles))
+    use_cache = store is not None and settings.cache
+    out = []
     for article in articles:
         try:
-            chunks = chunking.chunk_news(article, budget)
-            summary = summarize_article(article, chunks, client, prompt, max_points=settings.points_per_article)
-            grounded, counts = ground_summary(summary, article, keep_unverified=settings.unverified == "mark",
-                                              min_points=settings.max_key_points)
-            summaries[article.id], stats = grounded, stats + counts
+            rendered = render_article(article, chunking.chunk_news(article, budget), prompt,
+                                      settings.points_per_article)
+        except ConfigError as exc:
+            out.append(Planned(article, [], [], [], str(exc)))
+            continue
+        calls = plan_article(rendered, client, prompt)
+        cached = [use_cache and store is not None and store.cache_get(c.key) is not None for c in calls]
+        out.append(Planned(article, rendered, calls, cached))
+    return out
+
+
+def workers_for(client: LLMClient, settings: Settings) -> int:
+    """Calls in flight: the configured concurrency; the embedded model is one slot."""
+    return 1 if client.backend.kind == "embedded" else settings.concurrency
+
+
+def summarize_all(
+    plan: list[Planned], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
+) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
+    """Ask every planned call (concurrently, for server backends), then reduce and ground in article order.
+
+    The calls are the only work of the concurrent phase (rendering was planned before, the
+    reduce and grounding run after, in order): the brief does not depend on the concurrency
+    or on the order replies come back in. A failed article goes to ``failures``.
+    """
+    prompt = load_task_prompt("summarize", settings)
+
+    def ask(p: Planned) -> list[Any] | str:
+        if p.error is not None:
+            return p.error
+        try:
+            return ask_notes(p.article, p.rendered, client, prompt)
         except (BackendRefusedError, StateError):
             raise  # the next article would be refused the same way, or find the disk as full
-        except (LLMError, ConfigError) as exc:
-            _fail(failures, article, str(exc))
+        except LLMError as exc:
+            return str(exc)
         except Exception as exc:  # noqa: BLE001
             # A bug met by one article must not sink the brief of all the others; the log
             # keeps the traceback for the report.
-            log.exception("internal error while summarizing %s", article.source)
-            _fail(failures, article, f"internal error ({type(exc).__name__}: {exc}); please report it")
-        progress.advance(article.title[:60])
+            log.exception("internal error while summarizing %s", p.article.source)
+            return f"internal error ({type(exc).__name__}: {exc}); please report it"
+
+    progress.start("summarizing", len(plan))
+    results = map_ordered(ask, plan, workers_for(client, settings),
+                          on_done=lambda i, _: progress.advance(plan[i].article.title[:60]))
+    stats = GroundingStats()
+    summaries: dict[str, ArticleSummary] = {}
+    for p, result in zip(plan, results):
+        if isinstance(result, str):
+            _fail(failures, p.article, result)
+            continue
+        try:
+            summary = notes_to_summary(p.article, result, settings.points_per_article)
+            grounded, counts = ground_summary(summary, p.article, keep_unverified=settings.unverified == "mark",
+                                              min_points=settings.max_key_points)
+            summaries[p.article.id], stats = grounded, stats + counts
+        except Exception as exc:  # noqa: BLE001
+            log.exception("internal error while grounding %s", p.article.source)
+            _fail(failures, p.article, f"internal error ({type(exc).__name__}: {exc}); please report it")
     return summaries, stats, {prompt.name: prompt.label}
+
+
+def apply_budget(plan: list[Planned], client: LLMClient, settings: Settings, failures: list[Failure]) -> set[str]:
+    """--max-cost: reserve each article's calls at their most, in order; ids of the articles that do not fit."""
+    if settings.max_cost is None:
+        return set()
+    price = price_for(settings, client.backend)
+    if price is None:
+        raise ConfigError(f"--max-cost needs a price for model {client.backend.model!r}: "
+                          f"set [prices.\"{client.backend.model}\"] input/output in the config file")
+    counter, _ = counter_for(settings, client.backend)
+    budget = Budget(settings.max_cost, price, batch=settings.batch)
+    left_out: set[str] = set()
+    for p in plan:
+        usd = sum(budget.cost(counter(c.messages), c.max_tokens) for c, hit in zip(p.calls, p.cached) if not hit)
+        if not budget.reserve_usd(usd):
+            left_out.add(p.article.id)
+            failures.append(Failure(source=p.article.source, article_id=p.article.id, stage="budget",
+                                    reason=f"left out: its calls (up to ${usd:.4f}) would take the build past "
+                                           f"--max-cost ${settings.max_cost:g} (${budget.reserved_usd:.4f} reserved)"))
+    client.budget = budget
+    return left_out
+
+
+def call_stats(records: list[CallRecord], price: Price | None) -> dict[str, object]:
+    """Calls, tokens and cost of a run's records, failed attempts and repairs included."""
+    paid = [r for r in records if not r.cached]
+    costs = [cost_usd(price, r.prompt_tokens, r.completion_tokens, r.cached_tokens, batch=r.batch) for r in paid]
+    cost = None if price is None else round(sum(c or 0.0 for c in costs), 6)
+    return {"llm_calls": len(paid), "cache_hits": len(records) - len(paid),
+            "tokens_in": sum(r.prompt_tokens for r in paid), "tokens_out": sum(r.completion_tokens for r in paid),
+            "llm_seconds": round(sum(r.latency_s for r in paid), 2), "cost_usd": cost, "cost_estimate_usd": cost,
+            "failed_attempts": sum(r.outcome != "ok" for r in paid),
+            "repairs": sum(r.outcome in ("invalid", "length") for r in paid)}
+
+
+def load_articles(sources: Sequence[str | SourceSpec], settings: Settings, progress: Progress, stdin: IO[str] | None,
+                  brief_date: date | None, since: datetime | None) -> tuple[list[Article], list[Failure]]:
+    """The articles of ``sources`` (and what could not be read); an error when there are none."""
+    window = collect.day_window(brief_date or date.today(), since)
+    articles, failures = collect.load_all(list(sources), settings, window=window, progress=progress,
+                                          stdin=stdin if stdin is not None else sys.stdin)
+    if articles:
+        return articles, failures
+    if len(failures) == 1:
+        raise InputError(failures[0].source, failures[0].reason)
+    if failures:
+        raise NoArticlesError(", ".join(f.source for f in failures[:3]), "no article could be read: " + failures[0].reason)
+    raise NoArticlesError(" ".join(s if isinstance(s, str) else s.label for s in sources) or "(no sources)",
+                          "no articles found" + (" in the time window" if any(
+                              not isinstance(s, str) or "://" in s for s in sources) else ""))
 
 
 def build_brief(
@@ -174,17 +282,7 @@ def build_brief(
     """
     started = time.monotonic()
     progress = progress or _Silent()
-    window = collect.day_window(brief_date or date.today(), since)
-    articles, failures = collect.load_all(list(sources), settings, window=window, progress=progress,
-                                          stdin=stdin if stdin is not None else sys.stdin)
-    if not articles:
-        if len(failures) == 1:
-            raise InputError(failures[0].source, failures[0].reason)
-        if failures:
-            raise NoArticlesError(", ".join(f.source for f in failures[:3]), "no article could be read: " + failures[0].reason)
-        raise NoArticlesError(" ".join(s if isinstance(s, str) else s.label for s in sources) or "(no sources)",
-                              "no articles found" + (" in the time window" if any(
-                                  not isinstance(s, str) or "://" in s for s in sources) else ""))
+    articles, failures = load_articles(sources, settings, progress, stdin, brief_date, since)
     unique = collapse_near_duplicates(articles)
     timings: dict[str, float] = {}
     by_id = {a.id: a for a in unique}
@@ -198,8 +296,22 @@ def build_brief(
         # The client logs each call as it happens: a crash keeps what was already paid for.
         client.run_id = run_id
         calls_before = len(client.records)
+        if client.backend.kind != "embedded" and client.gate is None:
+            client.gate = Gate(settings.concurrency, settings.requests_per_minute, settings.tokens_per_minute)
+        plan = plan_calls(unique, client, settings, store)
+        left_out = apply_budget(plan, client, settings, failures)
+        plan = [p for p in plan if p.article.id not in left_out]
+        if settings.batch:
+            from briefgen.llm.batch import run_batch
+
+            if client.backend.kind == "embedded":
+                raise ConfigError("--batch needs OpenAI or a server with the Batch API; the embedded model has none")
+
+            todo = [(c, p.article.id) for p in plan for c, hit in zip(p.calls, p.cached) if not hit]
+            run_batch(client, store, [c for c, _ in todo], progress, articles={c.key: a for c, a in todo},
+                      schema=SCHEMAS.get(load_task_prompt("summarize", settings).schema, ArticleNotes))
         try:
-            summaries, grounding, prompt_versions = summarize_all(unique, client, settings, progress, failures)
+            summaries, grounding, prompt_versions = summarize_all(plan, client, settings, progress, failures)
         except BackendRefusedError:
             store.finish_run(run_id, {}, "failed")
             raise
@@ -244,11 +356,8 @@ def build_brief(
             articles_failed=len({f.source for f in failures}),
             stories=len(ranked),
             stories_shown=sum(s.shown for s in ranked),
-            llm_calls=sum(not r.cached for r in records),
-            cache_hits=sum(r.cached for r in records),
-            tokens_in=sum(r.prompt_tokens for r in records if not r.cached),
-            tokens_out=sum(r.completion_tokens for r in records if not r.cached),
-            llm_seconds=round(sum(r.latency_s for r in records if not r.cached), 2),
+            left_out=len(left_out),
+            **call_stats(records, price_for(settings, backend)),  # type: ignore[arg-type]
             model_start_s=round(timings.get("model_start_s", 0.0), 2),
             model=backend.model,
             backend=backend.kind,
@@ -258,9 +367,6 @@ def build_brief(
             already_sent=sum(s.seen_before for s in ranked),
             updates=sum(s.update for s in ranked),
         )
-        if settings.cost_per_million_in is not None and settings.cost_per_million_out is not None:
-            stats.cost_estimate_usd = round(
-                stats.tokens_in * settings.cost_per_million_in / 1e6 + stats.tokens_out * settings.cost_per_million_out / 1e6, 6)
         brief = Brief(
             date=brief_date or date.today(),
             title=settings.title,
@@ -275,4 +381,44 @@ def build_brief(
     return brief
 
 
-__all__ = ["build_brief", "open_client", "BriefgenError"]
+def estimate_brief(
+    sources: Sequence[str | SourceSpec],
+    settings: Settings,
+    *,
+    stdin: IO[str] | None = None,
+    progress: Progress | None = None,
+    brief_date: date | None = None,
+    since: datetime | None = None,
+) -> Estimate:
+    """What :func:`build_brief` would call and cost, from the prompts as they would be rendered.
+
+    Makes no LLM call and starts no model server; calls the state file already answers
+    cost nothing. Every call briefgen makes is a summarize call per chunk (stories are merged
+    in code, none depends on clustering), so the count is exact; repairs are not foreseen.
+    """
+    progress = progress or _Silent()
+    articles, _ = load_articles(sources, settings, progress, stdin, brief_date, since)
+    unique = collapse_near_duplicates(articles)
+    with Store(settings.state_file()) as store, open_client(settings, store, progress) as client:
+        plan = plan_calls(unique, client, settings, store)
+        counter, how = counter_for(settings, client.backend)
+        price = price_for(settings, client.backend)
+        todo = [c for p in plan for c, hit in zip(p.calls, p.cached) if not hit]
+        prompt_tokens = sum(counter(c.messages) for c in todo)
+        out_max = sum(c.max_tokens for c in todo)
+        replies, average = store.query("SELECT COUNT(*), COALESCE(AVG(completion_tokens), 0) FROM llm_cache"
+                                       " WHERE task = 'summarize' AND model = ? AND completion_tokens > 0",
+                                       (client.backend.model,))[0]
+    expected = round(average * len(todo)) if replies else None
+    est = Estimate(model=client.backend.model, backend=client.backend.kind, articles=len(unique), calls=len(todo),
+                   cached=sum(sum(p.cached) for p in plan), prompt_tokens=prompt_tokens, output_tokens_max=out_max,
+                   output_tokens_expected=expected, counting=how, price=price, batch=settings.batch,
+                   output_basis=(f"the average of {replies} recorded replies of this model" if replies
+                                 else "no recorded replies of this model yet: only the bound"))
+    est.cost_max_usd = cost_usd(price, prompt_tokens, out_max, batch=settings.batch)
+    if expected is not None:
+        est.cost_expected_usd = cost_usd(price, prompt_tokens, expected, batch=settings.batch)
+    return est
+
+
+__all__ = ["build_brief", "estimate_brief", "open_client", "BriefgenError"]

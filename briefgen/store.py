@@ -190,7 +190,8 @@ class Store:
     # ---- LLM cache ----------------------------------------------------------------------
     def cache_get(self, key: str) -> str | None:
         """The cached response for a key, or None."""
-        row = self._exec("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
+        with self._lock:  # fetched under the lock too: worker threads share this connection
+            row = self._exec("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def cache_put(
@@ -202,6 +203,11 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (key, task, model, response, prompt_tokens, completion_tokens, _now()),
         )
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one statement, fetched under the lock (for a stage's own table, e.g. llm/batch.py's)."""
+        with self._lock:
+            return self._exec(sql, params).fetchall()
 
     # ---- runs and calls -----------------------------------------------------------------
     def start_run(self, info: dict[str, Any]) -> int:
@@ -430,3 +436,10 @@ class FetchCache:
                                " FROM source_state WHERE source = ?", (source,)).fetchone()
         keys = ("last_fetched", "last_ok", "items", "last_error", "fetches", "not_modified")
         return dict(zip(keys, row)) if row else None
+
+
+@migration
+def m005_batches(db: sqlite3.Connection) -> None:
+    # Batch API jobs (llm/batch.py): an interrupted run finds its batch again by the calls it holds.
+    db.execute("CREATE TABLE batches (id TEXT PRIMARY KEY, calls TEXT NOT NULL, status TEXT NOT NULL,"
+               " info TEXT NOT NULL DEFAULT '{}', updated TEXT NOT NULL)")

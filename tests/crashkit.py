@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,22 @@ def run_killed(args: list[str], env: dict[str, str], after_s: float, cwd: Path |
         killed = False
     except subprocess.TimeoutExpired:
         killed = True
+    at = time.monotonic()
+    if killed:
+        os.killpg(proc.pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=30)
+    return Killed(killed, at, proc.returncode, err)
+
+
+def run_killed_when(args: list[str], env: dict[str, str], ready: Callable[[], bool], timeout: float = 60,
+                    cwd: Path | None = None) -> Killed:
+    """Start ``briefgen *args``; SIGKILL its process group as soon as ``ready()`` holds (polled every 10 ms)."""
+    proc = subprocess.Popen([sys.executable, "-m", "briefgen", *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and not ready() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    killed = proc.poll() is None
     at = time.monotonic()
     if killed:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import os
 import pytest
-from crashkit import alive, briefgen_env, children_of, integrity, run, run_killed
+from crashkit import alive, briefgen_env, children_of, integrity, run, run_killed, run_killed_when
 from fakeserver import FakeOpenAI, Reply
 from scripted import notes_responder
 from smtpserver import Server, smtp_server  # noqa: F401
@@ -151,6 +152,55 @@ def test_two_sends_at_once_send_one_email(fake_llm: FakeOpenAI, smtp_server: Ser
     assert run(["send", "--config", str(config), "--base-url", fake_llm.base_url, "-q", "--date", "2026-12-01"],
                env).returncode == 0
     assert sorted(r for m in smtp_server.recorder.messages for r in m.rcpt_tos) == ["r@example.org", "s@example.org"]
+
+
+def test_killed_with_8_calls_in_flight_resumes_and_pays_nothing_twice(fake_llm: FakeOpenAI, tmp_path: Path) -> None:
+    """40 articles at concurrency 8, SIGKILL while 8 calls are in flight, then a re-run: counted on the
+    server, no request whose reply had come back is sent again, and the re-run sends only what was
+    missing. Bound: 30 s."""
+    from synthetic import write_articles
+
+    delay = 0.3
+    fake_llm.responder = lambda request: Reply(content=notes_responder(request), delay=delay)
+    folder = tmp_path / "articles"
+    write_articles(folder, 40, seed=8)
+    home = tmp_path / "home"
+    env = briefgen_env(home)
+    args = ["build", str(folder), "--base-url", fake_llm.base_url, "--concurrency", "8", "-f", "json", "-q",
+            "--date", "2026-12-01", "-o", str(tmp_path / "brief.json")]
+    started = time.monotonic()
+
+    def mid_run() -> bool:  # some replies stored, and at least 6 calls in flight right now
+        sent = list(fake_llm.chat_requests)
+        now = time.monotonic()
+        return len(sent) >= 12 and sum(r.at > now - delay + 0.02 for r in sent) >= 6
+
+    outcome = run_killed_when(args, env, mid_run)
+    assert outcome.killed, outcome.stderr
+    first = list(fake_llm.chat_requests)
+    in_flight = [r for r in first if r.at <= outcome.at < r.at + delay]
+    assert len(in_flight) >= 5, f"only {len(in_flight)} calls in flight at the kill"
+    # A reply that came back just before the kill may not have been stored yet.
+    cut_off = [r for r in first if r.at <= outcome.at < r.at + delay + GRACE_S]
+    state = home / "state.sqlite3"
+    assert integrity(state) == "ok"
+    with sqlite3.connect(state) as db:
+        stored = db.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0]
+    assert stored >= 8  # what came back before the kill was kept
+
+    again = run(args, env)
+    assert again.returncode == 0, again.stderr
+    brief = Brief.model_validate_json((tmp_path / "brief.json").read_text())
+    assert brief.stats.articles_in == 40 and not brief.failures
+    second = fake_llm.chat_requests[len(first):]
+    assert len(second) == brief.stats.llm_calls == 40 - stored  # only the missing calls
+    answered = {body_key(r.json) for r in first if r.at + delay + GRACE_S < outcome.at}
+    repeated = [r for r in second if body_key(r.json) in answered]
+    assert not repeated, f"{len(repeated)} calls answered before the kill were paid again"
+    assert len({body_key(r.json) for r in first + second}) == 40  # one call per article, all of them made
+    # Sent twice at most: once cut off by the kill (in flight), once by the re-run.
+    assert len(first) + len(second) - 40 <= len(cut_off)
+    assert time.monotonic() - started < 30
 
 
 # ---- the embedded server never outlives a killed run (real model: the lead runs it) ------------

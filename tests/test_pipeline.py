@@ -181,3 +181,50 @@ def test_a_bug_met_by_one_article_is_a_failure_not_a_traceback(fake_llm: FakeOpe
     assert [Path(f.source).name for f in brief.failures] == ["000_57f1031dc5b4a3a3.txt"]
     assert "internal error (IndexError" in brief.failures[0].reason
     assert sum(len(s.articles) for s in brief.stories) == 4
+
+
+TIMING_FIELDS = ("wall_time_s", "llm_seconds", "model_start_s")
+
+
+def _untimed(brief: Brief) -> str:
+    data = json.loads(brief.model_dump_json())
+    data.pop("generated_at")
+    for key in TIMING_FIELDS:
+        data["stats"].pop(key)
+    return json.dumps(data, sort_keys=True)
+
+
+def test_the_brief_is_the_same_at_concurrency_1_and_64(fake_llm: FakeOpenAI, tmp_path: Path) -> None:
+    """Replies finish in a shuffled order at 64 in flight: the JSON brief is byte for byte the one at 1."""
+    import random
+    import threading
+    import time
+
+    from synthetic import write_articles
+
+    folder = tmp_path / "articles"
+    write_articles(folder, 40, seed=7)
+    rng = random.Random(5)
+    lock = threading.Lock()
+    flight = {"now": 0, "peak": 0}
+
+    def shuffled(request: dict) -> str:
+        with lock:
+            flight["now"] += 1
+            flight["peak"] = max(flight["peak"], flight["now"])
+            delay = rng.uniform(0, 0.05)
+        time.sleep(delay)  # replies finish in another order than they were asked
+        with lock:
+            flight["now"] -= 1
+        return notes_responder(request)
+
+    fake_llm.responder = shuffled
+    briefs, peaks = {}, {}
+    for concurrency in (1, 64):
+        settings = settings_for(fake_llm, concurrency=concurrency, state_path=str(tmp_path / f"s{concurrency}.db"))
+        flight["peak"] = 0
+        briefs[concurrency] = build_brief([str(folder)], settings)
+        peaks[concurrency] = flight["peak"]
+    assert briefs[1].stats.llm_calls == briefs[64].stats.llm_calls >= 30
+    assert _untimed(briefs[1]) == _untimed(briefs[64])
+    assert peaks[1] == 1 and peaks[64] > 4, peaks  # and the 64 really overlapped

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from briefgen.cli.common import (EXIT_PARTIAL, RichProgress, backend_options, date_option, err, handle_errors,
-                                 no_fetch_option, settings_from, since_last_option, since_option)
+                                 no_fetch_option, paid_api_options, settings_from, since_last_option, since_option)
 from briefgen.errors import DeliveryError
 from briefgen.publish import FORMATS
 
@@ -27,10 +27,12 @@ from briefgen.publish import FORMATS
 @since_option
 @no_fetch_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary line.")
+@click.option("--estimate", is_flag=True, help="Print the calls, tokens and cost the build would take; call no model.")
+@paid_api_options
 @backend_options
 @handle_errors
 def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_date: Any, quiet: bool,
-          show_unverified: bool, since_last: bool, since: Any, **opts: Any) -> None:
+          show_unverified: bool, since_last: bool, since: Any, estimate: bool, **opts: Any) -> None:
     """Build the brief of SOURCES (files, folders, globs, feed or page URLs, '-' for stdin).
 
     With no SOURCES, the config file's `sources` list is used. With --since-last the shown
@@ -42,6 +44,13 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
     if show_unverified:
         opts["unverified"] = "mark"
     settings, _ = settings_from(opts)
+    if estimate:
+        from briefgen.pipeline import estimate_brief
+
+        est = estimate_brief(sources, settings, progress=RichProgress(quiet),
+                             brief_date=brief_date.date() if brief_date else None, since=since)
+        click.echo("\n".join(est.lines()))
+        return
     fmt = format_for(output, fmt)
     progress = RichProgress(quiet)
     try:
@@ -73,7 +82,10 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
             f"{s.stories} stories"
             + (f" ({s.already_sent} skipped as already sent, {s.updates} shown as updates)" if since_last else "")
             + f"; {s.llm_calls} LLM calls ({s.cache_hits} cached), "
-            f"{s.tokens_in} tokens in / {s.tokens_out} out; the model's key points verified "
+            f"{s.tokens_in} tokens in / {s.tokens_out} out"
+            + (f", ${s.cost_usd:.4f}" if s.cost_usd else "")
+            + (f", {s.failed_attempts} failed attempts" if s.failed_attempts else "")
+            + (f", {s.left_out} articles left out (--max-cost)" if s.left_out else "") + "; the model's key points verified "
             f"{g.verified + g.repaired}/{g.generated}" + (f" ({g.repaired} re-cited)" if g.repaired else "")
             + (f", {g.extracted} added from the articles" if g.extracted else "")
             + (f", {g.flagged} with unsupported numbers/names" if g.flagged else "") + "; "
@@ -97,6 +109,7 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
 @since_option
 @no_fetch_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (cron).")
+@paid_api_options
 @backend_options
 @handle_errors
 def send(sources: tuple[str, ...], to: tuple[str, ...], brief_date: Any, dry_run: bool, force: bool,

@@ -90,6 +90,25 @@ def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def paid_api_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Concurrency, rate limits, budget and batch: options for paid and remote backends."""
+    options = [
+        click.option("--concurrency", type=click.IntRange(1, 256),
+                     help="LLM requests in flight (server backends; the embedded model runs one; default 8)."),
+        click.option("--rpm", "requests_per_minute", type=click.FloatRange(min=0, min_open=True),
+                     help="The provider's requests-per-minute limit: calls are spread to stay under it."),
+        click.option("--tpm", "tokens_per_minute", type=click.FloatRange(min=0, min_open=True),
+                     help="The provider's tokens-per-minute limit (prompt + max_tokens a call)."),
+        click.option("--max-cost", type=click.FloatRange(min=0),
+                     help="USD budget: articles whose calls would pass it are left out (listed)."),
+        click.option("--batch", is_flag=True, default=None,
+                     help="Summarize through the Batch API (OpenAI: half price, results within 24 h; resumable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 # Options that build and send share, written once.
 date_option = click.option("--date", "brief_date", type=click.DateTime(["%Y-%m-%d"]),
                            help="Date of the brief (default: today).")

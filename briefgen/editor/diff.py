@@ -247,7 +247,8 @@ def diff_builds(sources: Sequence[str | SourceSpec], settings: Settings, dir_a: 
         client = stack.enter_context(open_client(settings, store, progress))
         for label, folder in (("A", dir_a), ("B", dir_b)):
             before, store.hits = len(client.records), []
-            side_settings = settings.model_copy(update={"prompts_dir": folder})
+            # One call at a time: what each cache hit once cost is paired with its record by order.
+            side_settings = settings.model_copy(update={"prompts_dir": folder, "concurrency": 1})
             brief = build_brief(list(sources), side_settings, client=client, progress=progress)
             name = str(folder) if folder is not None else "the shipped prompts"
             sides.append(_side(name, brief, client.records[before:], store.hits, settings))

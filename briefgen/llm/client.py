@@ -14,19 +14,25 @@ How a call is retried, from the wire up:
 
 Every HTTP attempt is recorded in ``LLMClient.records`` (and the store's call log), failed
 ones included, with tokens, latency and outcome (ok | cached | invalid | length | error).
+
+Thread-safe (the pipeline calls it from a pool of workers). With a :class:`~briefgen.llm.pool.Gate`
+every HTTP attempt, SDK retries included, waits for the run's shared limits; a 429 pauses all
+workers. One request in flight in two threads is sent once: the second waits for its stored reply.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, TypeVar
 
 import httpx2
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_exception_type, stop_after_attempt, wait_none
 
@@ -34,9 +40,12 @@ from briefgen.config import Settings
 from briefgen.errors import BackendRefusedError, CapabilityError, LLMError, LLMOutputError
 from briefgen.models import CallRecord
 from briefgen.llm.backends import CAPABILITIES, PROMPT_SCHEMA_MODES, Backend, cache_key
+from briefgen.llm.pool import retry_after_s
 from briefgen.llm.schemas import describe_schema, response_format_for
 
 if TYPE_CHECKING:
+    from briefgen.llm.cost import Budget
+    from briefgen.llm.pool import Gate
     from briefgen.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,8 +58,6 @@ RATE_LIMIT_WAITS = 2  # tenacity's extra tries once the SDK has given up on a 42
 RATE_LIMIT_MAX_WAIT_S = 60.0
 NEVER_RETRY = frozenset({400, 401, 403, 404, 422})
 BACKEND_REFUSED = frozenset({401, 403, 404})
-
-
 _CAPABILITY_HINT = re.compile(r"response_format|json_schema|'text' or 'json_object'", re.IGNORECASE)
 
 
@@ -141,19 +148,18 @@ class _BadReply(Exception):
 def _wait_rate_limit(state: RetryCallState) -> float:
     """Honour Retry-After on a 429 (bounded); otherwise back off exponentially."""
     exc = state.outcome.exception() if state.outcome else None
-    header = None
-    if isinstance(exc, openai.APIStatusError):
-        header = exc.response.headers.get("retry-after-ms")
-        if header is not None:
-            try:
-                return min(max(float(header) / 1000, 0.0), RATE_LIMIT_MAX_WAIT_S)
-            except ValueError:
-                pass
-        header = exc.response.headers.get("retry-after")
-    try:
-        return min(max(float(header), 0.0), RATE_LIMIT_MAX_WAIT_S) if header is not None else min(2.0 ** state.attempt_number, RATE_LIMIT_MAX_WAIT_S)
-    except ValueError:
-        return min(2.0 ** state.attempt_number, RATE_LIMIT_MAX_WAIT_S)
+    seconds = retry_after_s(exc.response.headers) if isinstance(exc, openai.APIStatusError) else None
+    return min(max(2.0 ** state.attempt_number if seconds is None else seconds, 0.0), RATE_LIMIT_MAX_WAIT_S)
+
+
+class Prepared(NamedTuple):
+    """One call as it would be sent: messages (schema note included), response_format, parameters, cache key."""
+
+    messages: list[dict[str, str]]
+    response_format: dict[str, Any]
+    temperature: float
+    max_tokens: int
+    key: str
 
 
 class LLMClient:
@@ -171,6 +177,10 @@ class LLMClient:
         self._http: Any = None
         self._lock = threading.Lock()
         self._tls = threading.local()  # per-thread context of the call in flight (for HTTP hooks)
+        self.gate: Gate | None = None  # the run's shared limits (server backends)
+        self.budget: Budget | None = None  # --max-cost: repairs and retries must fit it too
+        self._inflight: dict[str, threading.Event] = {}  # cache keys being asked right now
+        self.prefilled: set[str] = set()  # keys the Batch API answered (recorded there, not as cache hits)
 
     # ---- plumbing -----------------------------------------------------------------------
     def _client(self) -> openai.OpenAI:
@@ -194,11 +204,21 @@ class LLMClient:
             return self._sdk
 
     def _on_request(self, request: Any) -> None:
+        if self.gate is not None:
+            # Every attempt, the SDK's retries too: they count against the provider's limits.
+            self.gate.admit(getattr(self._tls, "admit_tokens", 0))
         self._tls.started = time.perf_counter()
         self._tls.http_attempts = getattr(self._tls, "http_attempts", 0) + 1
 
     def _on_response(self, response: Any) -> None:
         """Record failed HTTP attempts (the SDK retries them out of our sight) and stop capability retries."""
+        if self.gate is not None:
+            if response.status_code == 429:
+                self.gate.rate_limited(retry_after_s(response.headers))
+            elif response.status_code in BACKEND_REFUSED:
+                self.gate.close(f"not sent: the backend refused an earlier call (HTTP {response.status_code})")
+            elif response.status_code < 400:
+                self.gate.succeeded()
         if response.status_code < 400:
             return
         response.read()
@@ -238,13 +258,7 @@ class LLMClient:
     def _send(self, where: str, task: str, article_id: str | None, messages: list[dict[str, str]],
               response_format: dict[str, Any], temperature: float, max_tokens: int) -> tuple[Any, float]:
         """One completion through the SDK, with tenacity's bounded rate-limit waits; errors translated."""
-        params: dict[str, Any] = {
-            "model": self.backend.model,
-            "messages": messages,
-            "response_format": response_format,
-            "temperature": temperature,
-            CAPABILITIES[self.backend.kind].max_tokens_param: max_tokens,
-        }
+        params = self.request_body(messages, response_format, temperature, max_tokens)
         retrying = Retrying(
             retry=retry_if_exception_type(openai.RateLimitError),
             wait=_wait_rate_limit,
@@ -253,10 +267,13 @@ class LLMClient:
             before_sleep=lambda s: log.info("%s: rate limited, waiting %.1fs", where, s.upcoming_sleep),
         )
         self._tls.http_attempts = 0
+        # What the provider's token limit counts for this request: the prompt and max_tokens.
+        self._tls.admit_tokens = _estimate_tokens(json.dumps(messages)) + max_tokens
         try:
             for attempt in retrying:
-                with attempt:
-                    completion = self._client().chat.completions.create(**params)
+                with attempt, (self.gate.slot() if self.gate is not None else contextlib.nullcontext()):
+                    # The SDK's POST (retries, hooks, errors); create() would re-walk this plain dict.
+                    completion = self._client().post("/chat/completions", body=params, cast_to=ChatCompletion)
                     started = getattr(self._tls, "started", time.perf_counter())
                     return completion, time.perf_counter() - started
         except openai.APIStatusError as exc:
@@ -299,31 +316,64 @@ class LLMClient:
             out.insert(0, {"role": "system", "content": note})
         return out
 
-    def structured(self, *, task: str, messages: list[dict[str, str]], schema: type[T],
-                   temperature: float | None = None, max_tokens: int | None = None,
-                   prompt_hash: str = "", article_id: str | None = None) -> T:
-        """Ask for one ``schema`` object; cached, validated, repaired at most once; raises LLMError subclasses."""
-        mode = self.backend.response_mode
+    def request_body(self, messages: list[dict[str, str]], response_format: dict[str, Any], temperature: float,
+                     max_tokens: int) -> dict[str, Any]:
+        """The chat completions body of one attempt (also a Batch API line's body)."""
+        return {"model": self.backend.model, "messages": messages, "response_format": response_format,
+                "temperature": temperature, CAPABILITIES[self.backend.kind].max_tokens_param: max_tokens}
+
+    def prepare(self, *, messages: list[dict[str, str]], schema: type[BaseModel], temperature: float | None = None,
+                max_tokens: int | None = None, prompt_hash: str = "") -> Prepared:
+        """What :meth:`structured` would send for these arguments, and its cache key; sends nothing."""
         # The caller's (the prompt's) temperature, else the configured override, else deterministic.
         temp = temperature if temperature is not None else (self.settings.temperature or 0.0)
         budget = max_tokens or self.settings.max_output_tokens
         sent = self._messages_for(messages, schema)
-        response_format = response_format_for(schema, mode)
-        key = cache_key(self.backend, sent, response_format, temp, budget, prompt_hash)
+        response_format = response_format_for(schema, self.backend.response_mode)
+        return Prepared(sent, response_format, temp, budget,
+                        cache_key(self.backend, sent, response_format, temp, budget, prompt_hash))
+
+    def structured(self, *, task: str, messages: list[dict[str, str]], schema: type[T],
+                   temperature: float | None = None, max_tokens: int | None = None,
+                   prompt_hash: str = "", article_id: str | None = None) -> T:
+        """Ask for one ``schema`` object; cached, validated, repaired at most once; raises LLMError subclasses."""
+        prep = self.prepare(messages=messages, schema=schema, temperature=temperature, max_tokens=max_tokens,
+                            prompt_hash=prompt_hash)
+        sent, response_format, temp, budget, key = prep
         where = f"{task} (article {article_id[:8]}…)" if article_id else task
         model = self.backend.model
 
-        if self.store is not None and self.settings.cache:
-            cached = self.store.cache_get(key)
-            if cached is not None:
-                try:
-                    value = schema.model_validate_json(cached)
-                except ValidationError:
-                    log.warning("%s: cached reply no longer validates; asking again", where)
-                else:
-                    self._record(CallRecord(task=task, model=model, outcome="cached", cached=True, article_id=article_id))
-                    return value
+        while True:
+            if self.store is not None and self.settings.cache:
+                cached = self.store.cache_get(key)
+                if cached is not None:
+                    try:
+                        value = schema.model_validate_json(cached)
+                    except ValidationError:
+                        log.warning("%s: cached reply no longer validates; asking again", where)
+                    else:
+                        if key not in self.prefilled:
+                            self._record(CallRecord(task=task, model=model, outcome="cached", cached=True,
+                                                    article_id=article_id))
+                        self.prefilled.discard(key)
+                        return value
+            with self._lock:
+                other = self._inflight.get(key)
+                if other is None:
+                    self._inflight[key] = threading.Event()
+                    break
+            other.wait()  # the same request in another worker: its stored reply serves this one too
+        try:
+            return self._ask(task=task, where=where, sent=sent, schema=schema, response_format=response_format,
+                             temp=temp, budget=budget, key=key, article_id=article_id)
+        finally:
+            with self._lock:
+                self._inflight.pop(key).set()
 
+    def _ask(self, *, task: str, where: str, sent: list[dict[str, str]], schema: type[T],
+             response_format: dict[str, Any], temp: float, budget: int, key: str, article_id: str | None) -> T:
+        """The uncached path of :meth:`structured`: attempts, validation, repair, cache write."""
+        model = self.backend.model
         cap = max(budget, min(budget * LENGTH_GROWTH ** LENGTH_RETRIES, self.backend.context_tokens // 2))
         state = {"max_tokens": budget, "repairs": REPAIR_ATTEMPTS, "length_retries": LENGTH_RETRIES}
         convo = list(sent)
@@ -339,6 +389,9 @@ class LLMClient:
             for attempt in retrying:
                 with attempt:
                     attempts += 1
+                    if attempts > 1 and self.budget is not None and not self.budget.reserve(
+                            _estimate_tokens(json.dumps(convo)), state["max_tokens"]):
+                        raise _BadReply("needed another attempt", "no budget left for it (--max-cost)", False)
                     completion, latency = self._send(where, task, article_id, convo, response_format, temp, state["max_tokens"])
                     choice = completion.choices[0] if completion.choices else None
                     content = (choice.message.content if choice else None) or ""
@@ -347,8 +400,10 @@ class LLMClient:
                     usage = completion.usage
                     p_tok = usage.prompt_tokens if usage else _estimate_tokens(json.dumps(convo))
                     c_tok = usage.completion_tokens if usage else _estimate_tokens(content)
+                    details = getattr(usage, "prompt_tokens_details", None) if usage else None
                     rec = CallRecord(task=task, model=model, prompt_tokens=p_tok, completion_tokens=c_tok,
-                                     latency_s=latency, article_id=article_id)
+                                     latency_s=latency, article_id=article_id,
+                                     cached_tokens=int(getattr(details, "cached_tokens", 0) or 0))
                     if refusal and not content.strip():
                         # A decision, not a malformed reply: asking again to "repair" it pays twice.
                         self._record(replace_outcome(rec, "refused"))
@@ -392,4 +447,4 @@ def replace_outcome(record: CallRecord, outcome: str) -> CallRecord:
     return record.model_copy(update={"outcome": outcome})
 
 
-__all__ = ["LLMClient", "is_capability_rejection", "replace_outcome"]
+__all__ = ["LLMClient", "Prepared", "is_capability_rejection", "replace_outcome"]

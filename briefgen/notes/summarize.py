@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Any
 
-from briefgen.llm.client import LLMClient
+from briefgen.llm.client import LLMClient, Prepared
 from briefgen.llm.outputs import HEADLINE_MAX, SCHEMAS, ArticleFacts, ArticleNotes
 from briefgen.llm.prompts import Prompt
 from briefgen.models import Article, ArticleSummary, Chunk, ContentKind, Evidence, KeyPoint, Quote
@@ -214,15 +214,31 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes] | list[ArticleF
     )
 
 
+def render_article(article: Article, chunks: list[Chunk], prompt: Prompt, max_points: int = 5) -> list[list[dict[str, str]]]:
+    """The messages of each chunk's call (CPU only: done before the calls, so those run as pure I/O)."""
+    return [render_chunk_messages(prompt, article, chunk, max_points) for chunk in chunks]
+
+
+def ask_notes(article: Article, rendered: list[list[dict[str, str]]], client: LLMClient, prompt: Prompt) -> list[Any]:
+    """One call per chunk: ArticleNotes or ArticleFacts, as the prompt's schema says."""
+    schema = SCHEMAS.get(prompt.schema, ArticleNotes)
+    return [client.structured(task=prompt.name, messages=messages, schema=schema, temperature=prompt.temperature,
+                              max_tokens=prompt.max_tokens, prompt_hash=prompt.hash, article_id=article.id)
+            for messages in rendered]
+
+
 def summarize_article(
     article: Article, chunks: list[Chunk], client: LLMClient, prompt: Prompt, *, max_points: int = 5
 ) -> ArticleSummary:
     """Summarize one article: one call per chunk, merged in code."""
-    notes: list[Any] = []  # ArticleNotes or ArticleFacts, as the prompt's schema says
-    schema = SCHEMAS.get(prompt.schema, ArticleNotes)
-    for chunk in chunks:
-        messages = render_chunk_messages(prompt, article, chunk, max_points)
-        notes.append(client.structured(task=prompt.name, messages=messages, schema=schema,
-                                       temperature=prompt.temperature, max_tokens=prompt.max_tokens,
-                                       prompt_hash=prompt.hash, article_id=article.id))
+    notes = ask_notes(article, render_article(article, chunks, prompt, max_points), client, prompt)
     return notes_to_summary(article, notes, max_points)
+
+
+def plan_article(
+    rendered: list[list[dict[str, str]]], client: LLMClient, prompt: Prompt
+) -> list[Prepared]:
+    """The calls :func:`ask_notes` would make for these messages, as sent (schema note, cache key); nothing sent."""
+    schema = SCHEMAS.get(prompt.schema, ArticleNotes)
+    return [client.prepare(messages=messages, schema=schema, temperature=prompt.temperature,
+                           max_tokens=prompt.max_tokens, prompt_hash=prompt.hash) for messages in rendered]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 from briefgen.text.lexicon import NON_TERMINAL_ABBREVIATIONS
@@ -15,11 +16,18 @@ LEDE_MIN_CHARS = 90
 LEDE_MAX_CHARS = 420
 
 
-@lru_cache(maxsize=1)
-def _segmenter():  # type: ignore[no-untyped-def]
-    import pysbd
+_local = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False)
+
+def _segmenter():  # type: ignore[no-untyped-def]
+    # One per thread: a pysbd Segmenter keeps the text it works on in itself, and two LLM
+    # workers sharing one got each other's sentences (numbers citing the wrong article).
+    seg = getattr(_local, "segmenter", None)
+    if seg is None:
+        import pysbd
+
+        seg = _local.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return seg
 
 
 # pysbd's time grows with the square of a paragraph's length (40 KB: 0.9 s; a 1 MB line: many
@@ -88,7 +96,9 @@ def split_sentences(text: str) -> list[str]:
     return list(_split_cached(text))
 
 
-@lru_cache(maxsize=256)
+# Sized for a day of a few thousand articles: the plan (chunking) and the reduce after the
+# concurrent calls split the same bodies, thousands of articles apart (~3 KB an entry).
+@lru_cache(maxsize=8192)
 def _split_cached(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for para in _PARAGRAPH.split(text):
