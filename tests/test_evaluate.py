@@ -66,23 +66,29 @@ max = 20
 [[expect]]
 kind = "min_verified_share"
 min = 0.8
+[[expect]]
+kind = "no_story_text_matches"
+article = "{S000}"
+pattern = '\\bmeet(?:s|ing)?(?: with)? (?:president )?trump\\b[^.]{{0,40}}thursday'
 """
 
 
 def test_every_kind_passes_and_fails_on_the_right_brief(tmp_path: Path) -> None:
     evalset = load_eval(write_eval(tmp_path, EVERY_KIND))
-    good = brief(story("Copenhagen talks", [S000, S004], ["Zelensky spoke in Copenhagen."]),
+    good = brief(story("Copenhagen talks", [S000, S004], ["Zelensky spoke in Copenhagen.",
+                                                         "He will speak with Trump on Thursday."]),
                  story("Talks", [S001], ["p"]), story("Thwarted", [S002], ["Zelensky accused Russia."]),
                  story("Sanctions", [S003], ["p"]))
-    assert [o.passed for o in check_brief(good, evalset)] == [True] * 6
-    bad = brief(story("Zelensky in Denmark, a long headline", [S000, S001], ["He spoke."]),
+    assert [o.passed for o in check_brief(good, evalset)] == [True] * 7
+    bad = brief(story("Zelensky in Denmark, a long headline", [S000, S001], ["He will meet President Trump on Thursday."]),
                 story("Other", [S004], ["Nothing about the city."]),
                 story("Thwarted", [S002], ["James Carter wrote it."]), story("S", [S003], ["p"]), verified=(5, 10))
     outcomes = check_brief(bad, evalset)
-    assert [o.passed for o in outcomes] == [False] * 6
+    assert [o.passed for o in outcomes] == [False] * 7
     assert "split across 2 stories" in outcomes[0].detail
     assert "merged into one story" in outcomes[1].detail
     assert "36 chars" in outcomes[4].detail and "50%" in outcomes[5].detail
+    assert "He will meet President Trump on Thursday" in outcomes[6].detail
 
 
 def test_an_article_missing_from_the_brief_fails_not_crashes(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ The brief is built once, with whatever backend and prompt folder the settings se
 
 from __future__ import annotations
 
+import re
+
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +101,7 @@ KINDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "no_point_mentions": {"article": str, "text": str},
     "headline_max_chars": {"max": int},
     "min_verified_share": {"min": (int, float)},
+    "no_story_text_matches": {"article": str, "pattern": str},
 }
 
 
@@ -199,6 +202,22 @@ def _headline_max(brief: Brief, spec: dict[str, Any]) -> tuple[bool, str]:
     return True, f"longest {max(len(s.headline) for s in stories)} chars"
 
 
+def _no_text_matches(brief: Brief, spec: dict[str, Any]) -> tuple[bool, str]:
+    """A wrong reading (a regular expression, case-insensitive) in no shown text of the story:
+    its headline, summary and key points ("a call reported as a meeting")."""
+    story = _story_of(brief, spec["article"])
+    if story is None:
+        return False, f"{_short(spec['article'])} is not in the brief (failed?)"
+    try:
+        pattern = re.compile(spec["pattern"], re.I)
+    except re.error as exc:
+        return False, f"pattern is not a regular expression: {exc}"
+    for text in [story.headline, story.summary, *(kp.text for kp in story.key_points if kp.verified)]:
+        if pattern.search(text):
+            return False, f"matched in “{text[:120]}”"
+    return True, f"headline, summary and {len(story.key_points)} key points clear"
+
+
 def _verified(brief: Brief, spec: dict[str, Any]) -> tuple[bool, str]:
     share = brief.stats.grounding.verified_share
     return share >= float(spec["min"]), f"verified share {share:.0%} (min {float(spec['min']):.0%})"
@@ -211,6 +230,7 @@ CHECKS: dict[str, Callable[[Brief, dict[str, Any]], tuple[bool, str]]] = {
     "no_point_mentions": lambda b, s: _point_mentions(b, s, False),
     "headline_max_chars": _headline_max,
     "min_verified_share": _verified,
+    "no_story_text_matches": _no_text_matches,
 }
 
 
