@@ -28,7 +28,7 @@ from briefgen.llm.client import LLMClient, Prepared
 from briefgen.llm.cost import Budget, Estimate, cost_usd, counter_for, price_for
 from briefgen.llm.outputs import SCHEMAS, ArticleNotes
 from briefgen.llm.pool import Gate, map_ordered
-from briefgen.llm.prompts import Prompt, load_prompt
+from briefgen.llm.prompts import Prompt, check_prompt_source, load_prompt
 from briefgen.config import Price
 from briefgen.models import Article, ArticleSummary, Brief, BriefStats, CallRecord, Failure, GroundingStats
 from briefgen.notes import chunk as chunking
@@ -103,8 +103,15 @@ def open_client(
 
 
 def load_task_prompt(name: str, settings: Settings) -> Prompt:
-    """A prompt as the pipeline uses it: the editor's override first, temperature overridable."""
+    """A prompt as the pipeline uses it: the editor's override first, temperature overridable.
+
+    A variable the header does not declare is refused before any call, even in a branch this
+    run would not render (a typo in an {% else %} would otherwise wait for the day it is taken)."""
     prompt = load_prompt(name, settings.prompts_dir)
+    unknown = [p for p in check_prompt_source(prompt.path, prompt.source, set(SCHEMAS))
+               if ": unknown variable " in str(p)]
+    if unknown:
+        raise unknown[0]
     if settings.temperature is not None:
         prompt.temperature = settings.temperature
     return prompt

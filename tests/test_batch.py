@@ -15,6 +15,13 @@ from scripted import notes_responder
 from briefgen.cli import main
 from briefgen.models import Brief
 
+
+@pytest.fixture(autouse=True)
+def _summarize_calls_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count summarize calls; the story cross-check (one more call per story of
+    several outlets, on for server backends) has its own tests in test_crosscheck.py."""
+    monkeypatch.setenv("BRIEFGEN_CROSSCHECK", "false")
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
@@ -28,7 +35,7 @@ def test_batch_answers_every_summarize_call_at_half_price(fake_batch_llm: FakeBa
     result = _build(fake_batch_llm)
     assert result.exit_code == 0, result.output
     brief = Brief.model_validate_json(result.stdout)
-    assert fake_batch_llm.chat_requests == []  # nothing went the direct way
+    assert fake_batch_llm.article_requests == []  # nothing went the direct way
     (batch,) = fake_batch_llm.batches.values()
     assert batch["endpoint"] == "/v1/chat/completions" and batch["request_counts"]["completed"] == 5
     lines = [json.loads(x) for x in fake_batch_llm.files[batch["input_file_id"]][1].decode().splitlines()]
@@ -41,7 +48,7 @@ def test_batch_answers_every_summarize_call_at_half_price(fake_batch_llm: FakeBa
     assert "batch: batch_1 completed (5/5)" in result.stderr
     # A re-run: all cached, no batch, no call.
     again = _build(fake_batch_llm)
-    assert again.exit_code == 0 and len(fake_batch_llm.batches) == 1 and fake_batch_llm.chat_requests == []
+    assert again.exit_code == 0 and len(fake_batch_llm.batches) == 1 and fake_batch_llm.article_requests == []
 
 
 def test_failed_and_invalid_lines_go_the_normal_way(fake_batch_llm: FakeBatchOpenAI) -> None:
@@ -51,7 +58,7 @@ def test_failed_and_invalid_lines_go_the_normal_way(fake_batch_llm: FakeBatchOpe
     result = _build(fake_batch_llm)
     assert result.exit_code == 0, result.output
     brief = Brief.model_validate_json(result.stdout)
-    assert len(fake_batch_llm.chat_requests) == 2 and not brief.failures
+    assert len(fake_batch_llm.article_requests) == 2 and not brief.failures
     assert "2 of 5 calls not answered; asking them directly" in result.stderr
     assert brief.stats.failed_attempts == 2 and brief.stats.llm_calls == 7
 
@@ -61,7 +68,7 @@ def test_a_failed_batch_falls_back_to_direct_calls(fake_batch_llm: FakeBatchOpen
     fake_batch_llm.fail_batch = True
     result = _build(fake_batch_llm)
     assert result.exit_code == 0, result.output
-    assert len(fake_batch_llm.chat_requests) == 5 and "batch_1 failed" in result.stderr
+    assert len(fake_batch_llm.article_requests) == 5 and "batch_1 failed" in result.stderr
 
 
 def test_an_interrupted_batch_is_resumed_not_paid_again(fake_batch_llm: FakeBatchOpenAI, tmp_path: Path) -> None:
@@ -97,7 +104,7 @@ def test_an_interrupted_batch_is_resumed_not_paid_again(fake_batch_llm: FakeBatc
     result = _build(fake_batch_llm)
     assert result.exit_code == 0, result.output
     assert "resuming batch_1" in result.stderr
-    assert len(fake_batch_llm.batches) == 1 and fake_batch_llm.chat_requests == []
+    assert len(fake_batch_llm.batches) == 1 and fake_batch_llm.article_requests == []
     assert Brief.model_validate_json(result.stdout).stats.llm_calls == 5
 
 

@@ -19,6 +19,13 @@ from briefgen.llm.cost import Budget, approx_count, cost_usd, price_for
 from briefgen.models import Brief
 from briefgen.pipeline import estimate_brief
 
+
+@pytest.fixture(autouse=True)
+def _summarize_calls_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count summarize calls; the story cross-check (one more call per story of
+    several outlets, on for server backends) has its own tests in test_crosscheck.py."""
+    monkeypatch.setenv("BRIEFGEN_CROSSCHECK", "false")
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 GGUF = Path(platformdirs.user_cache_dir("briefgen")) / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 # What the embedded model's server reported for a cold seeds build (prompt v5): 5 calls.
@@ -87,7 +94,7 @@ def test_estimate_makes_no_call_and_counts_cache_hits(fake_llm: FakeOpenAI, tmp_
                                                           brief.stats.tokens_in, brief.stats.tokens_out), abs=1e-6)
     warm = runner.invoke(main, [*args, "--estimate"])
     assert "0 to make, 5 answered from the cache" in warm.output
-    assert len(fake_llm.chat_requests) == 5
+    assert len(fake_llm.article_requests) == 5
 
 
 def test_max_cost_leaves_articles_out_and_builds_from_the_rest(fake_llm: FakeOpenAI, tmp_path: Path) -> None:
@@ -102,7 +109,7 @@ def test_max_cost_leaves_articles_out_and_builds_from_the_rest(fake_llm: FakeOpe
     left = [f for f in brief.failures if f.stage == "budget"]
     assert left and brief.stats.left_out == len(left)
     assert all("left out" in f.reason and "--max-cost $2.5" in f.reason for f in left)
-    assert len(fake_llm.chat_requests) == 5 - len(left) and brief.stories
+    assert len(fake_llm.article_requests) == 5 - len(left) and brief.stories
     assert brief.stats.cost_usd is not None and brief.stats.cost_usd <= 2.5
     assert "left out" in result.stderr
 
@@ -112,5 +119,5 @@ def test_max_cost_without_a_price_is_one_line(fake_llm: FakeOpenAI) -> None:
                                        "--max-cost", "1"])
     assert result.exit_code == 1
     assert "needs a price for model 'x'" in result.stderr and "Traceback" not in result.output
-    assert fake_llm.chat_requests == []
+    assert fake_llm.article_requests == []
     json.dumps(result.stderr)

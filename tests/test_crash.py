@@ -33,6 +33,13 @@ from smtpserver import Server, smtp_server  # noqa: F401
 
 from briefgen.models import Brief
 
+
+@pytest.fixture(autouse=True)
+def _summarize_calls_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count summarize calls; the story cross-check (one more call per story of
+    several outlets, on for server backends) has its own tests in test_crosscheck.py."""
+    monkeypatch.setenv("BRIEFGEN_CROSSCHECK", "false")
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 ROUNDS = 6
@@ -67,7 +74,7 @@ def test_sigkill_at_random_points_resumes_n_of_n(fake_llm: FakeOpenAI, tmp_path:
     ref = run([*args, "-o", str(tmp_path / "ref.json")], briefgen_env(ref_home))
     full_s = time.monotonic() - started
     assert ref.returncode == 0, ref.stderr
-    calls_per_build = len(fake_llm.chat_requests)
+    calls_per_build = len(fake_llm.article_requests)
     fake_llm.requests.clear()
 
     resumed = killed_mid_run = 0
@@ -76,7 +83,7 @@ def test_sigkill_at_random_points_resumes_n_of_n(fake_llm: FakeOpenAI, tmp_path:
     for i in range(ROUNDS):
         home = tmp_path / f"round-{i}"
         env = briefgen_env(home)
-        first = len(fake_llm.chat_requests)
+        first = len(fake_llm.article_requests)
         outcome = run_killed([*args, "-o", str(tmp_path / f"out-{i}.json")], env, rng.uniform(0.3, 0.95) * full_s)
         killed_mid_run += outcome.killed
         if outcome.killed:
@@ -93,7 +100,7 @@ def test_sigkill_at_random_points_resumes_n_of_n(fake_llm: FakeOpenAI, tmp_path:
         resumed += 1
         # Counted on the server, for this round's two runs.
         sent: dict[str, list[float]] = defaultdict(list)
-        for r in fake_llm.chat_requests[first:]:
+        for r in fake_llm.article_requests[first:]:
             sent[body_key(r.json)].append(r.at)
         assert len(sent) == calls_per_build
         for key, times in sent.items():
@@ -102,7 +109,7 @@ def test_sigkill_at_random_points_resumes_n_of_n(fake_llm: FakeOpenAI, tmp_path:
                     f"round {i}: a call that had returned was paid again")  # ...was cut off by the kill
     assert resumed == ROUNDS
     assert killed_mid_run >= ROUNDS - 2, "the random points missed the runs; widen them"
-    repaid = len(fake_llm.chat_requests) - ROUNDS * calls_per_build
+    repaid = len(fake_llm.article_requests) - ROUNDS * calls_per_build
     assert repaid <= killed_mid_run  # at most the one call in flight per kill
     print(f"\nkill -9: {killed_mid_run} of {ROUNDS} rounds killed mid-run, {resumed} of {ROUNDS} resumed, "
           f"{repaid} in-flight calls re-sent, 0 returned calls paid twice")
@@ -123,9 +130,9 @@ def test_two_builds_at_once_share_one_sound_state(fake_llm: FakeOpenAI, tmp_path
         assert Brief.model_validate_json((tmp_path / f"b{i}.json").read_text()).stats.articles_in == 5
     assert integrity(tmp_path / "home" / "state.sqlite3") == "ok"
     # A third run is served entirely from what the two stored.
-    before = len(fake_llm.chat_requests)
+    before = len(fake_llm.article_requests)
     assert run(["build", str(SEEDS), "--base-url", fake_llm.base_url, "-q"], env).returncode == 0
-    assert len(fake_llm.chat_requests) == before
+    assert len(fake_llm.article_requests) == before
 
 
 def test_two_sends_at_once_send_one_email(fake_llm: FakeOpenAI, smtp_server: Server, tmp_path: Path) -> None:
@@ -165,19 +172,19 @@ def test_killed_with_8_calls_in_flight_resumes_and_pays_nothing_twice(fake_llm: 
     folder = tmp_path / "articles"
     write_articles(folder, 40, seed=8)
     home = tmp_path / "home"
-    env = briefgen_env(home)
+    env = briefgen_env(home, BRIEFGEN_CROSSCHECK="false")  # summarize calls counted; the cross-check has its own tests
     args = ["build", str(folder), "--base-url", fake_llm.base_url, "--concurrency", "8", "-f", "json", "-q",
             "--date", "2026-12-01", "-o", str(tmp_path / "brief.json")]
     started = time.monotonic()
 
     def mid_run() -> bool:  # some replies stored, and at least 6 calls in flight right now
-        sent = list(fake_llm.chat_requests)
+        sent = list(fake_llm.article_requests)
         now = time.monotonic()
         return len(sent) >= 12 and sum(r.at > now - delay + 0.02 for r in sent) >= 6
 
     outcome = run_killed_when(args, env, mid_run)
     assert outcome.killed, outcome.stderr
-    first = list(fake_llm.chat_requests)
+    first = list(fake_llm.article_requests)
     in_flight = [r for r in first if r.at <= outcome.at < r.at + delay]
     assert len(in_flight) >= 5, f"only {len(in_flight)} calls in flight at the kill"
     # A reply that came back just before the kill may not have been stored yet.
@@ -192,7 +199,7 @@ def test_killed_with_8_calls_in_flight_resumes_and_pays_nothing_twice(fake_llm: 
     assert again.returncode == 0, again.stderr
     brief = Brief.model_validate_json((tmp_path / "brief.json").read_text())
     assert brief.stats.articles_in == 40 and not brief.failures
-    second = fake_llm.chat_requests[len(first):]
+    second = fake_llm.article_requests[len(first):]
     assert len(second) == brief.stats.llm_calls == 40 - stored  # only the missing calls
     answered = {body_key(r.json) for r in first if r.at + delay + GRACE_S < outcome.at}
     repeated = [r for r in second if body_key(r.json) in answered]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,6 +17,13 @@ from scripted import notes_for
 from briefgen.cli import main
 from briefgen.editor.diff import diff_briefs, format_report, render_html
 from briefgen.models import Brief, BriefStats, Evidence, KeyPoint, SourceRef, Story
+
+
+@pytest.fixture(autouse=True)
+def _summarize_calls_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count summarize calls; the story cross-check (one more call per story of
+    several outlets, on for server backends) has its own tests in test_crosscheck.py."""
+    monkeypatch.setenv("BRIEFGEN_CROSSCHECK", "false")
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -96,10 +105,10 @@ def test_diff_of_two_prompt_folders_builds_both_and_counts_cached_tokens(tmp_pat
     (b / "summarize.j2").write_text(text)
     # A was built before: its calls are cached, and the diff must not make it look free.
     assert run("build", SEEDS, "--base-url", fake_llm.base_url, "--prompts-dir", a, "-q").exit_code == 0
-    assert len(fake_llm.chat_requests) == 5
+    assert len(fake_llm.article_requests) == 5
     result = run("diff", SEEDS, "--a", a, "--b", b, "--base-url", fake_llm.base_url, "--html", tmp_path / "d.html")
     assert result.exit_code == 0, result.stderr
-    resent = fake_llm.chat_requests[5:]
+    resent = fake_llm.article_requests[5:]
     assert len(resent) == 5 and all("CAPITALS" in r.json["messages"][0]["content"] for r in resent)
     out = result.stdout
     stories = [line for line in out.splitlines() if line[:2] in ("~ ", "= ", "+ ", "- ") and not line.startswith("    ")]

@@ -55,7 +55,7 @@ def _as_utc(moment: datetime) -> datetime:
 # A story of one outlet shows at most ``max_key_points``; each further independent outlet
 # brings facts of its own (measured on the labeled set: bench/RESULTS.md), so the story may
 # show one more point for each, never more than MAX_STORY_POINTS.
-POINTS_PER_EXTRA_OUTLET = 2
+POINTS_PER_EXTRA_OUTLET = 1
 MAX_STORY_POINTS = 8
 
 
