@@ -111,6 +111,16 @@ def test_code_fenced_json_is_accepted(fake_llm: FakeOpenAI) -> None:
     assert ask(make_client(fake_llm, "json_object")).headline == "Dam opens"
 
 
+def test_a_raw_newline_inside_a_string_is_the_same_reply_not_a_failure(fake_llm: FakeOpenAI) -> None:
+    """The held-out run lost an article to 'control character found while parsing a string'."""
+    raw = json.dumps(GOOD).replace("Dam opens", "Dam\nopens\tnow")
+    assert "\n" in raw and "\\n" not in raw
+    fake_llm.script(raw)
+    client = make_client(fake_llm)
+    assert ask(client).headline == "Dam opens now"
+    assert len(fake_llm.chat_requests) == 1  # accepted as sent: no repair call
+
+
 def test_invalid_json_gets_one_repair_with_the_error(fake_llm: FakeOpenAI) -> None:
     fake_llm.script('{"headline": "Dam opens", "points": [', GOOD)
     client = make_client(fake_llm)

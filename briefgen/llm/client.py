@@ -112,13 +112,13 @@ def _estimate_tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
 def _strip_fences(content: str) -> str:
-    # json_object mode without a grammar: small models like to wrap the object in a code fence.
-    text = content.strip()
-    m = _FENCE.match(text)
+    # Small models wrap JSON in a code fence, or put a raw newline in a string: a space there is the same reply.
+    m = _FENCE.match(text := _CONTROL_CHARS.sub(" ", content).strip())
     return m.group(1) if m else text
 
 
