@@ -28,8 +28,8 @@ def _summarize_calls_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 GGUF = Path(platformdirs.user_cache_dir("briefgen")) / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-# What the embedded model's server reported for a cold seeds build (prompt v5): 5 calls.
-SEEDS_PROMPT_TOKENS = 6946
+# What the embedded model's server reported for a cold seeds build (prompt summarize v6, background not sent): 5 calls.
+SEEDS_PROMPT_TOKENS = 6378
 
 
 def _settings(**flags: object):
