@@ -18,22 +18,18 @@ from briefgen.llm.prompts import Prompt
 from briefgen.models import Article, ArticleSummary, Chunk, ContentKind, Evidence, KeyPoint, Quote
 from briefgen.notes.chunk import number_sentences
 from briefgen.notes.ground import REPEAT_COVERAGE
+from briefgen.text.addressed import as_data
 from briefgen.text.fixups import (clean_list, clean_people, foreign_chars, headline_style, person_name, shorten_headline,
                                   split_names, tidy)
 from briefgen.text.sentences import lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers
 
-_TAG = re.compile(r"</?\s*article\s*>", re.I)
-# Chat-template control tokens (ChatML <|im_start|>, Llama <|eot_id|>, <s>): a server that
-# tokenizes the formatted prompt with special tokens on would let article text open a turn.
-_CONTROL = re.compile(r"<\|[^|<>]{0,40}\|>|</?s>")
 _WS = re.compile(r"\s+")
 
 
 def _as_data(text: str) -> str:
     """Article text may not close the <article> delimiter it sits in, nor speak template tokens."""
-    text = _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
-    return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+    return as_data(text, "article")
 
 
 # What the model is told when it reads less than an article. Only then: a full article's
