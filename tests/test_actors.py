@@ -18,3 +18,17 @@ def test_a_claim_pairs_only_people_its_evidence_pairs() -> None:
     assert not pairs_agree("Trump met Putin on Wednesday.", evidence)
     # Evidence that speaks of no meeting cannot judge: the claim passes (other checks apply).
     assert pairs_agree("Trump met Putin on Wednesday.", "Trump imposed new sanctions on Russia.")
+
+
+def test_a_sentence_the_reader_cannot_parse_does_not_fail_a_correct_point() -> None:
+    """Held-out: 'Witkoff and Kushner met Putin' against an appositive ('Kushner, Trump's
+    son-in-law, met Putin') was refused; 'A and B met C' also read as A meeting B."""
+    claim = "Steve Witkoff and Jared Kushner met Russian President Vladimir Putin in the Kremlin."
+    assert meeting_pairs(claim) == {frozenset({"p:witkof", "p:putin"}), frozenset({"p:kushne", "p:putin"})}
+    evidence = ("U.S. special envoy Steve Witkoff and Jared Kushner, President Donald Trump's son-in-law, met "
+                "Russian President Vladimir Putin in the Kremlin on Friday.")
+    assert pairs_agree(claim, evidence)
+    # Pairs of other people in the evidence say nothing about the claim's.
+    assert pairs_agree(claim, "The longest meeting between the Russian and American delegations ran five hours.")
+    # But the evidence pairing one of them with someone else refuses it.
+    assert not pairs_agree("Trump met Putin in Moscow.", "Envoy Steve Witkoff met Vladimir Putin in Moscow.")

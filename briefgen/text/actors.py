@@ -28,7 +28,7 @@ _POSSESSIVE = re.compile(rf"((?:[A-Z][\w'’.-]*\s+){{0,3}}[A-Z][\w'-]*)['’]s\
 _PRONOUN = re.compile(rf"\b(?:his|her)\s+(?:\w+\s+){{0,2}}{_REL_NOUN}\s+with\s+{_SEG}", re.I)
 _VERB = re.compile(rf"((?:[A-Z][\w'’.-]*\s+){{0,3}}[A-Z][\w'-]*)\s+(?:[a-z]+\s+){{0,4}}?{_REL_VERB}\s+(?:with\s+|to\s+)?{_SEG}")
 _AND_VERB = re.compile(r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'-]*)\s+and\s+((?:[\w'’.-]+\s+){0,4}?[A-Z][\w'-]*)\s+"
-                       r"(?:have\s+|had\s+|will\s+)?(?:met|meet|spoke|talked|held talks)\b")
+                       r"(?:have\s+|had\s+|will\s+)?(?:met|meet|spoke|talked|held talks)\b(?:\s+(?:with\s+)?" + _SEG + ")?")
 _RELATION_WORD = re.compile(rf"\b(?:{_REL_NOUN}|{_REL_VERB})\b", re.I)
 
 
@@ -84,14 +84,24 @@ def meeting_pairs(text: str) -> set[frozenset[str]]:
     for m in _VERB.finditer(text):
         add(_person(m.group(1)), _first_person_run(m.group(2)))
     for m in _AND_VERB.finditer(text):
-        add(_person(m.group(1)), _person(m.group(2)))
+        a, b = _person(m.group(1)), _person(m.group(2))
+        other = _first_person_run(m.group(3)) if m.group(3) else ""
+        if other:  # "A and B met C": both met C, not each other
+            add(a, other)
+            add(b, other)
+        else:
+            add(a, b)
     return pairs
 
 
 def pairs_agree(claim: str, evidence: str) -> bool:
-    """False when ``claim`` pairs two people in a meeting, call or talks that ``evidence``,
-    which speaks of such a meeting, does not pair (a claim it cannot judge passes)."""
+    """False when ``claim`` pairs two people in a meeting, call or talks while ``evidence``
+    pairs one of them with someone else (Witkoff met Putin, the claim says Trump met Witkoff).
+    What the evidence's shapes do not tell (no pair read, or pairs of other people) passes:
+    a sentence this reader cannot parse must not fail a correct point."""
     claimed = meeting_pairs(claim)
     if not claimed or not _RELATION_WORD.search(evidence):
         return True
-    return claimed <= meeting_pairs(evidence)
+    found = meeting_pairs(evidence)
+    people = {p for pair in found for p in pair}
+    return all(pair in found or not (pair & people) for pair in claimed)
