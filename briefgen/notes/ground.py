@@ -25,6 +25,7 @@ from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, top_up
 from briefgen.text.actors import pairs_agree
 from briefgen.text.addressed import addressed_to_model
+from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS
 from briefgen.text.figures import bare_numbers, explicit_dates, weekday_date
 from briefgen.text.names import name_word, proper_names
 from briefgen.text.sentences import lede, tighten
@@ -39,8 +40,8 @@ _QUOTED = re.compile(r'"([^"]{12,})"')
 STRICT_COVERAGE = 0.6
 
 
-_DAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|june|"
-                  r"july|august|september|october|november|december)\b", re.I)
+# Weekdays and months as a point names them ("may" left out: mostly the verb).
+_DAY = re.compile(r"\b(" + "|".join([*WEEKDAYS, *(m for m in MONTH_NAMES if m != "may")]) + r")\b", re.I)
 
 
 def _days(text: str) -> set[str]:

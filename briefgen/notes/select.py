@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from briefgen.models import Article, Evidence, KeyPoint
-from briefgen.text.figures import bare_numbers
+from briefgen.text.figures import bare_numbers, is_year
 from briefgen.text.names import proper_names
 from briefgen.text.sentences import tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers
@@ -26,7 +26,7 @@ from briefgen.text.tokens import ascii_quotes, content_terms, covers
 # which it is a repeat.
 REPEAT_COVERAGE = 0.75
 # A sentence scoring below this is not worth a point even in a thin story.
-MIN_NEWSWORTHINESS = float(__import__("os").environ.get("BG_MINNEWS", "2"))
+MIN_NEWSWORTHINESS = 2.0
 
 # Phrases of a passage that recalls what happened before instead of reporting the day's news
 # ("Kyiv has long called for…", "Since the war began…", "Last year the bank…").
@@ -42,7 +42,6 @@ _RECAP = re.compile(
 _DEFINITION = re.compile(
     r"^(?:the |its )?(?:[A-Z][\w&'’.-]*\s+){1,6}(?:is|are) (?:a|an|the|one of)\b|"
     r"\b(?:was|were) (?:founded|established|formed|created) in\b|\b(?:headquartered|based) in [A-Z]", re.I)
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 
 
 def newsworthiness(text: str, n: int, year: int | None = None) -> float:
@@ -51,7 +50,7 @@ def newsworthiness(text: str, n: int, year: int | None = None) -> float:
     or a definition of an organisation counts for little."""
     plain = ascii_quotes(text)
     score = 2.5 * len(bare_numbers(plain)) + len(proper_names(plain, headings=True)) + (1.5 if '"' in plain else 0.0)
-    years = [int(y) for y in _YEAR.findall(plain)]
+    years = [int(n) for n in bare_numbers(plain) if is_year(n)]
     if _RECAP.search(plain) or _DEFINITION.search(plain) or (year and years and max(years) < year):
         score /= 3
     return score - 0.05 * n

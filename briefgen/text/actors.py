@@ -58,10 +58,6 @@ def _person(segment: str, last: bool = True) -> str:
     return keys[-1] if last else keys[0]
 
 
-def _first_person_run(segment: str) -> str:
-    return _person(segment, last=False)
-
-
 _ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}")
 
 
@@ -69,23 +65,23 @@ def meeting_pairs(text: str) -> set[frozenset[str]]:
     """Pairs of people (surname keys) that ``text`` says met, talked or spoke."""
     text = _ABBREVIATION.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." ends no clause
     pairs: set[frozenset[str]] = set()
-    subject = _first_person_run(text)
+    subject = _person(text, last=False)
 
     def add(a: str, b: str) -> None:
         if a and b and a != b:
             pairs.add(frozenset((a, b)))
 
     for m in _BETWEEN.finditer(text):
-        add(_person(m.group(1)), _person(m.group(2), last=False) or _person(m.group(2)))
+        add(_person(m.group(1)), _person(m.group(2), last=False))
     for m in _POSSESSIVE.finditer(text):
-        add(_person(m.group(1)), _first_person_run(m.group(2)))
+        add(_person(m.group(1)), _person(m.group(2), last=False))
     for m in _PRONOUN.finditer(text):
-        add(subject, _first_person_run(m.group(1)))
+        add(subject, _person(m.group(1), last=False))
     for m in _VERB.finditer(text):
-        add(_person(m.group(1)), _first_person_run(m.group(2)))
+        add(_person(m.group(1)), _person(m.group(2), last=False))
     for m in _AND_VERB.finditer(text):
         a, b = _person(m.group(1)), _person(m.group(2))
-        other = _first_person_run(m.group(3)) if m.group(3) else ""
+        other = _person(m.group(3), last=False) if m.group(3) else ""
         if other:  # "A and B met C": both met C, not each other
             add(a, other)
             add(b, other)
