@@ -315,6 +315,8 @@ def story_point_limit(story: dict[str, Any], max_key_points: int) -> int:
     """briefgen.publish.rank.point_limit on a story of the JSON brief: one more point a further outlet."""
     from briefgen.publish.rank import MAX_STORY_POINTS, POINTS_PER_EXTRA_OUTLET
 
+    if story.get("point_budget"):
+        return min(int(story["point_budget"]), MAX_STORY_POINTS)
     extra = POINTS_PER_EXTRA_OUTLET * max(int(story.get("outlets") or 1) - 1, 0)
     return max(max_key_points, min(max_key_points + extra, MAX_STORY_POINTS))
 

@@ -133,7 +133,11 @@ class Settings(BaseModel):
     # brief
     title: str = "Daily brief"
     max_stories: int = Field(12, ge=1)
-    max_key_points: int = Field(5, ge=1, le=10, description="key points shown per story")
+    max_key_points: int = Field(5, ge=1, le=10, description="key points shown per story (with adaptive_points: "
+                                "for an article of about 15 sentences)")
+    adaptive_points: bool = Field(True, description="a story shows points by its articles' length: one per three "
+                                  "sentences, between max_key_points - 1 and twice it, summed over its outlets (at "
+                                  "most 12); false: max_key_points, one more per further outlet")
     points_per_article: int = Field(1, ge=1, le=5, description="key points the model writes per article; code adds "
                                     "the article's most newsworthy sentences verbatim up to max_key_points (1: measured "
                                     "as many key facts as 3 on the seeds, 17% fewer output tokens, the slowest part of a "

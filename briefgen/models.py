@@ -173,6 +173,9 @@ class ArticleSummary(BaseModel):
     event_date: date | None = None
     topics: list[str] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
+    # Points this article's story may show for it (set by grounding from the article's length:
+    # notes/select.point_budget); 0 = the brief's fixed max_key_points.
+    point_budget: int = 0
 
 
 class Claim(BaseModel):
@@ -202,6 +205,9 @@ class Story(BaseModel):
     first_seen: datetime | None = None
     disagreements: list[Disagreement] = Field(default_factory=list)
     importance: float = 0.0
+    # Key points the story shows (its articles' budgets, publish/rank.point_limit); 0 = the
+    # brief's fixed max_key_points, one more per further outlet.
+    point_budget: int = 0
     shown: bool = True
     section: str | None = None
     # --since-last: a story an earlier brief already sent (not shown again), or one it sent

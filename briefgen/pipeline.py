@@ -211,7 +211,8 @@ def summarize_all(
         try:
             summary = notes_to_summary(p.article, result, settings.points_per_article)
             grounded, counts = ground_summary(summary, p.article, keep_unverified=settings.unverified == "mark",
-                                              min_points=settings.max_key_points)
+                                              min_points=settings.max_key_points,
+                                              adaptive=settings.adaptive_points)
             summaries[p.article.id], stats = grounded, stats + counts
         except Exception as exc:  # noqa: BLE001
             log.exception("internal error while grounding %s", p.article.source)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from briefgen.models import Brief, Evidence, KeyPoint, SourceRef, Story
-from briefgen.publish.rank import make_sections, normalize_topic, rank_stories, sectioned
+from briefgen.publish.rank import MAX_STORY_POINTS, make_sections, normalize_topic, point_limit, rank_stories, sectioned
 
 T0 = datetime(2025, 9, 3, 8, 0, tzinfo=timezone.utc)
 
@@ -145,3 +145,10 @@ def test_ranked_stories_are_marked_with_their_section() -> None:
     assert [s.name for s in sections] == ["Politics", "Economy"]
     assert [s.section for s in out] == ["Politics"] * 4 + ["Economy"] * 4 + [None]
     assert all(s.section is None for s in ranked)  # the input stories are unchanged
+
+
+def test_a_story_shows_its_articles_budget_capped_or_the_fixed_rule() -> None:
+    fixed = Story(id="s", headline="h", summary="s", outlets=3)
+    assert point_limit(fixed, 5) == 7  # max_key_points, one more per further outlet
+    assert point_limit(fixed.model_copy(update={"point_budget": 9}), 5) == 9
+    assert point_limit(fixed.model_copy(update={"point_budget": 40}), 5) == MAX_STORY_POINTS

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from briefgen.dedupe.stories import build_story
+from briefgen.dedupe.stories import build_story, story_budget
 from briefgen.models import Article, ArticleSummary, Evidence, KeyPoint
 from briefgen.notes.ground import evidence_sentences, summary_point
-from briefgen.notes.select import is_candidate, newsworthiness, top_up
+from briefgen.notes.select import is_candidate, newsworthiness, point_budget, top_up
 
 
 def art(aid: str, body: str, title: str = "Title") -> Article:
@@ -95,3 +95,44 @@ def test_a_definition_or_an_old_year_is_not_the_days_news() -> None:
     assert newsworthiness(founded, 1) < newsworthiness(founded.replace("was founded in", "opened a plant in"), 1) / 2
     assert newsworthiness(old, 1, year=2025) < newsworthiness(old, 1) / 2
     assert newsworthiness(old, 1, year=2023) == newsworthiness(old, 1)
+
+
+def test_a_longer_article_brings_more_points_within_bounds() -> None:
+    assert point_budget(12, 5) == 4  # one per three sentences, at least max_key_points - 1
+    assert point_budget(21, 5) == 7
+    assert point_budget(60, 5) == 10  # at most twice max_key_points
+    assert point_budget(3, 3) == 2
+    assert story_budget([7, 4]) == 9  # the largest member's, two more per further member
+    assert story_budget([5]) == 5 and story_budget([5, 0]) == 0 and story_budget([]) == 0
+
+
+def test_the_summary_point_is_one_sentence_that_supports_the_summary_alone() -> None:
+    """A deck line and the lede together cover the summary best; the point must be the lede,
+    not the first sentence of that pair (which does not say it)."""
+    body = ("Ukrainian president asks for air defence and sanctions at a press conference in Copenhagen. "
+            "Zelensky said on Wednesday that Kyiv will not give up any territory in exchange for peace with Russia. "
+            "He also met Nordic leaders.")
+    article = art("c", body)
+    sentences = evidence_sentences(article)
+    s = summary(article.id, "Zelensky says Kyiv will not give up any territory in exchange for peace with Russia, "
+                            "asking for air defence.")
+    kp = summary_point(s, sentences)
+    assert kp is not None and kp.evidence[0].sentences == [2], kp
+
+
+def test_a_long_article_does_not_lead_its_story_for_its_length() -> None:
+    """Budgets grow with length; the lead is still chosen by what the points say, not how many."""
+    short = art("s", "The bank raised its rate to 4.5 percent on Tuesday, Governor Ana Ruiz said in Lima. "
+                     "It was the third rise this year.", title="Peru's central bank raises rate to 4.5%")
+    live = art("l", " ".join(f"Update {i}: traders in Lima reacted to the decision of the bank." for i in range(30)),
+               title="Live: markets react")
+    kp = lambda aid, n: KeyPoint(text=f"p{aid}{n}", evidence=[Evidence(article_id=aid, sentences=[n])],  # noqa: E731
+                                 verified=True, status="extracted")
+    sums = {short.id: ArticleSummary(article_id=short.id, headline="Peru's bank raises rate to 4.5%", summary="S",
+                                     key_points=[kp(short.id, n) for n in (1, 2, 3, 4)], people=["Ana Ruiz"],
+                                     places=["Lima"], point_budget=4),
+            live.id: ArticleSummary(article_id=live.id, headline="Markets react", summary="L",
+                                    key_points=[kp(live.id, n) for n in range(1, 11)], point_budget=10)}
+    story = build_story([short.id, live.id], sums, {short.id: short, live.id: live})
+    assert story.headline == "Peru's bank raises rate to 4.5%"
+    assert story.point_budget == 12

@@ -179,12 +179,15 @@ def pick_lead(article_ids: list[str], summaries: dict[str, ArticleSummary], arti
         ids = p.article_ids
         if len(ids) > 1:
             confirmed.update(ids)
+    # Points counted up to the smallest member's budget: a longer article's larger budget
+    # (notes/select.point_budget) says how long it is, not how informative (a live page is long).
+    floor = min(summaries[a].point_budget or len(summaries[a].key_points) for a in members)
 
     def key(a: str) -> tuple[object, ...]:
         s, art = summaries[a], articles.get(a)
         ents = len(s.people) + len(s.organizations) + len(s.places)
         full = art is not None and art.content_kind == ContentKind.FULL
-        return (-confirmed[a], -len(s.key_points), -ents, not full, -(len(art.body) if art else 0), a)
+        return (-confirmed[a], -min(len(s.key_points), floor), -ents, not full, -(len(art.body) if art else 0), a)
 
     return min(members, key=key)
 
@@ -311,6 +314,19 @@ def _with_summary_points(ordered: list[ArticleSummary], articles: dict[str, Arti
     return out
 
 
+# A story shows its largest member's point budget and this many more for each further member
+# (chosen on the labeled set's tune part against the sum of budgets and one or three more:
+# bench/RESULTS.md); publish/rank caps it at MAX_STORY_POINTS.
+POINTS_PER_FURTHER_ARTICLE = 2
+
+
+def story_budget(budgets: list[int]) -> int:
+    """The points a story of articles with these budgets shows; 0 when any has none (fixed rule)."""
+    if not budgets or not all(budgets):
+        return 0
+    return max(budgets) + POINTS_PER_FURTHER_ARTICLE * (len(budgets) - 1)
+
+
 def build_story(article_ids: list[str], summaries: dict[str, ArticleSummary], articles: dict[str, Article]) -> Story:
     """One Story for one event group: sources, merged key points, disagreements, entities."""
     ids = sorted(set(article_ids))
@@ -340,4 +356,6 @@ def build_story(article_ids: list[str], summaries: dict[str, ArticleSummary], ar
         event_date=event_date,
         first_seen=min(published, key=_utc) if published else None,
         disagreements=disagreements,
+        # Each article brings its budget (0 when any has none: the brief's fixed rule applies).
+        point_budget=story_budget([s.point_budget for s in ordered]),
     )

@@ -22,7 +22,7 @@ from datetime import date
 
 from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
 from briefgen.notes.chunk import background_sentences, number_sentences
-from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, top_up
+from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, point_budget, top_up
 from briefgen.text.actors import pairs_agree
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS
@@ -116,7 +116,8 @@ def evidence_sentences(article: Article) -> dict[int, str]:
 
 
 def ground_summary(
-    summary: ArticleSummary, article: Article, *, keep_unverified: bool = False, min_points: int = 3
+    summary: ArticleSummary, article: Article, *, keep_unverified: bool = False, min_points: int = 3,
+    adaptive: bool = False,
 ) -> tuple[ArticleSummary, GroundingStats]:
     """Verify, re-cite, fall back or drop each key point of one article's summary.
 
@@ -128,6 +129,9 @@ def ground_summary(
     Points the model *chose* (status ``selected``: a sentence shown as written) need no
     support check; they are counted apart, so the verified share stays the share of the
     points the model wrote.
+
+    ``adaptive``: the story is filled to the article's own budget (``point_budget``, from its
+    length) instead of ``min_points``, and the summary records it.
     """
     stats = GroundingStats()
     sentences = evidence_sentences(article)
@@ -176,7 +180,8 @@ def ground_summary(
         kept.append(result)
     points, stats.repeated = _drop_repeats(kept, summary.summary)
     headline, text, stats.headlines_replaced = _check_headline(summary, points, article, sentences)
-    points, stats.extracted = top_up(points, text, article, sentences, min_points)
+    budget = point_budget(len(sentences), min_points) if adaptive else 0
+    points, stats.extracted = top_up(points, text, article, sentences, budget or min_points)
     source_text = [article.title + " " + article.body]
     flagged = [p.model_copy(update={"flags": unsupported_facts(p.text, source_text)}) for p in points]
     stats.flagged = sum(bool(p.flags) for p in flagged)
@@ -184,7 +189,7 @@ def ground_summary(
     if summary.event_date is not None and event_date is None:
         log.info("%s: event date %s is not one the article states; dropped", article.source, summary.event_date)
     return summary.model_copy(update={"headline": headline, "summary": text, "key_points": flagged,
-                                      "event_date": event_date}), stats
+                                      "event_date": event_date, "point_budget": budget}), stats
 
 
 def date_is_stated(value: date | None, article: Article) -> bool:
@@ -271,13 +276,14 @@ def _ground_point(point: KeyPoint, article: Article, sentences: dict[int, str]) 
     return None
 
 
-def best_support(text: str, candidates: list[int], sentences: dict[int, str], min_coverage: float = 0.5) -> tuple[int, ...] | None:
-    """The one sentence, or adjacent pair, that supports ``text`` best, if any does."""
+def best_support(text: str, candidates: list[int], sentences: dict[int, str], min_coverage: float = 0.5,
+                 *, pairs: bool = True) -> tuple[int, ...] | None:
+    """The one sentence, or adjacent pair (unless ``pairs`` is false), that supports ``text`` best."""
     options: list[tuple[int, ...]] = [(n,) for n in candidates]
     # Pairs only inside the candidates: a pair reaching past them would drag an uncited
     # sentence (in one test, an injected instruction) into the quote.
     members = set(candidates)
-    options += [(n, n + 1) for n in candidates if n + 1 in members]
+    options += [(n, n + 1) for n in candidates if pairs and n + 1 in members]
     scored = []
     context = " ".join(sentences.values())
     for option in options:
@@ -305,7 +311,8 @@ def summary_point(summary: ArticleSummary, sentences: dict[int, str]) -> KeyPoin
     """
     if not summary.summary:
         return None
-    best = best_support(summary.summary, list(sentences), sentences, min_coverage=STRICT_COVERAGE)
+    # One sentence: the point shows one, and the first of a pair need not support the summary.
+    best = best_support(summary.summary, list(sentences), sentences, min_coverage=STRICT_COVERAGE, pairs=False)
     if best is None or not is_candidate(sentences[best[0]]):
         return None
     cited = {n for kp in summary.key_points for ev in kp.evidence for n in ev.sentences}

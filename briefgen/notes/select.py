@@ -44,6 +44,17 @@ _DEFINITION = re.compile(
     r"\b(?:was|were) (?:founded|established|formed|created) in\b|\b(?:headquartered|based) in [A-Z]", re.I)
 
 
+# An article's point budget: one point for every SENTENCES_PER_POINT sentences that could back
+# one, between max_key_points - 1 and 2 * max_key_points (chosen on the labeled set's tune
+# part: bench/RESULTS.md). A long article spreads its facts over more sentences.
+SENTENCES_PER_POINT = 3
+
+
+def point_budget(sentences: int, max_key_points: int) -> int:
+    """How many points an article of ``sentences`` evidence sentences brings to its story."""
+    return max(max_key_points - 1, min(2 * max_key_points, round(sentences / SENTENCES_PER_POINT)))
+
+
 def newsworthiness(text: str, n: int, year: int | None = None) -> float:
     """How much concrete news a sentence carries: figures, names, quotes; earlier is better.
     A recap of earlier events (a recap phrase, or only years before ``year``, the article's)

@@ -54,13 +54,16 @@ def _as_utc(moment: datetime) -> datetime:
 
 # A story of one outlet shows at most ``max_key_points``; each further independent outlet
 # brings facts of its own (measured on the labeled set: bench/RESULTS.md), so the story may
-# show one more point for each, never more than MAX_STORY_POINTS.
+# show one more point for each; a story never shows more than MAX_STORY_POINTS (either rule).
 POINTS_PER_EXTRA_OUTLET = 1
-MAX_STORY_POINTS = 8
+MAX_STORY_POINTS = 10
 
 
 def point_limit(story: Story, max_key_points: int) -> int:
-    """How many key points ``story`` shows: ``max_key_points``, one more per further outlet."""
+    """How many key points ``story`` shows: its articles' budget (``adaptive_points``), else
+    ``max_key_points``, one more per further outlet; never more than MAX_STORY_POINTS."""
+    if story.point_budget:
+        return min(story.point_budget, MAX_STORY_POINTS)
     extra = POINTS_PER_EXTRA_OUTLET * max(independent_outlets(story) - 1, 0)
     return max(max_key_points, min(max_key_points + extra, MAX_STORY_POINTS))
 
