@@ -146,6 +146,9 @@ class Settings(BaseModel):
     crosscheck: bool | None = Field(None, description="one short call per story of several outlets writes the facts "
                                     "they share, each one point citing every outlet (prompt crosscheck); default: on "
                                     "for a server or OpenAI, off for the embedded model (too small for it: measured)")
+    cluster_judge: bool = Field(False, description="one short yes/no call per pair of articles the clustering "
+                                "features barely decide (prompt judge); off by default: measured on the labeled set "
+                                "(bench/RESULTS.md)")
     sources: list[str | SourceSpec] = Field(
         default_factory=list, description="default sources (cron): paths, globs, URLs or [[sources]] tables")
 

@@ -33,6 +33,7 @@ from briefgen.config import Price
 from briefgen.models import Article, ArticleSummary, Brief, BriefStats, CallRecord, Failure, GroundingStats
 from briefgen.notes import chunk as chunking
 from briefgen.dedupe.crosscheck import crosscheck_stories
+from briefgen.dedupe.judge import make_judge
 from briefgen.notes.ground import ground_summary, unsupported_facts
 from briefgen.notes.summarize import ask_notes, notes_to_summary, plan_article, render_article
 from briefgen.publish import rank
@@ -329,7 +330,13 @@ def build_brief(
             raise LLMError(f"no article could be summarized ({len(failures)} failed): {failures[-1].reason}")
 
         ordered = [s for a in unique if (s := summaries.get(a.id))]
-        groups = cluster_articles(ordered, by_id)
+        judge = None
+        if settings.cluster_judge:
+            judge_prompt = load_task_prompt("judge", settings)
+            judge = make_judge(client, judge_prompt, summaries, by_id)
+            prompt_versions[judge_prompt.name] = judge_prompt.label
+        groups = cluster_articles(ordered, by_id, judge=judge)
+        records = client.records[calls_before:]
         built = [stories.build_story(group, summaries, by_id) for group in groups]
         if crosscheck_wanted(settings, client.backend) and any(s.outlets > 1 for s in built):
             prompt = load_task_prompt("crosscheck", settings)

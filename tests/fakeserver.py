@@ -30,9 +30,17 @@ import pytest
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any] | Reply"]
 
 
-def _is_story_call(body: Any) -> bool:
+def _has_tag(body: Any, tag: str) -> bool:
     messages = body.get("messages", []) if isinstance(body, dict) else []
-    return any(isinstance(m, dict) and "<pairs>" in str(m.get("content", "")) for m in messages)
+    return any(isinstance(m, dict) and tag in str(m.get("content", "")) for m in messages)
+
+
+def _is_story_call(body: Any) -> bool:
+    return _has_tag(body, "<pairs>")
+
+
+def _is_judge_call(body: Any) -> bool:
+    return _has_tag(body, "<articles>")
 
 
 @dataclass
@@ -163,12 +171,17 @@ class FakeOpenAI:
     @property
     def article_requests(self) -> list[RecordedRequest]:
         """Chat requests about one article (summarize), not a story's cross-check."""
-        return [r for r in self.chat_requests if not _is_story_call(r.json)]
+        return [r for r in self.chat_requests if not _is_story_call(r.json) and not _is_judge_call(r.json)]
 
     @property
     def story_requests(self) -> list[RecordedRequest]:
         """Chat requests cross-checking one story of several outlets (prompt crosscheck)."""
         return [r for r in self.chat_requests if _is_story_call(r.json)]
+
+    @property
+    def judge_requests(self) -> list[RecordedRequest]:
+        """Chat requests asking whether two articles report one event (prompt judge)."""
+        return [r for r in self.chat_requests if _is_judge_call(r.json)]
 
     @property
     def pending(self) -> int:

@@ -151,8 +151,8 @@ def load_article(source: str) -> Article:
 def render_for_article(name: str, source: str, settings: Settings) -> Rendering:
     """The exact requests prompt ``name`` makes for the article in ``source``: no LLM call, no server."""
     prompt = load_task_prompt(name, settings)
-    if name == "crosscheck":
-        raise PromptError(str(prompt.path), "prompt 'crosscheck' reads a story's points, not one article; "
+    if name in STORY_PROMPTS:
+        raise PromptError(str(prompt.path), f"prompt {name!r} reads {STORY_PROMPTS[name]}, not one article; "
                           "`briefgen build -v` logs each of its calls, `prompts check` trial-renders it", 1)
     if prompt.schema not in SCHEMAS:
         raise PromptError(str(prompt.path), f"unknown output schema {prompt.schema!r}", 1)
@@ -207,11 +207,23 @@ SAMPLE_PAIRS: list[dict[str, object]] = [
 ]
 
 
+SAMPLE_JUDGED = (
+    {"title": "Council approves budget", "lede": "The city council approved the budget on Monday.", "date": "2025-09-01"},
+    {"title": "Budget passes by one vote", "lede": "Councillors passed the budget on Monday by one vote.", "date": ""},
+)
+# Prompts that read more than one article, with what they read.
+STORY_PROMPTS = {"crosscheck": "a story's points", "judge": "two articles' titles and ledes"}
+
+
 def _trial_render(name: str, prompt: Any) -> None:
     """Render prompt ``name`` (or a recorder standing in for it) the way the pipeline does."""
     if name == "crosscheck":
         from briefgen.dedupe.crosscheck import render_messages
         render_messages(prompt, SAMPLE_PAIRS)
+        return
+    if name == "judge":
+        from briefgen.dedupe import judge
+        judge.render_messages(prompt, *SAMPLE_JUDGED)
         return
     article = sample_article()
     piece = chunking.chunk_article(article, 1000)[0]

@@ -85,8 +85,16 @@ class SharedFacts(BaseModel):
     shared: _items(SharedFact, 3) = Field(default_factory=list)  # type: ignore[valid-type]
 
 
+# Two articles the clustering features cannot separate: do they report one event?
+class SameEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
+
+    same: bool = False
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "ArticleNotes": ArticleNotes,
     "ArticleFacts": ArticleFacts,
     "SharedFacts": SharedFacts,
+    "SameEvent": SameEvent,
 }

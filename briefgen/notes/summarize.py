@@ -46,7 +46,7 @@ SENTENCES_PER_EXTRA_POINT = 8
 MAX_POINT_BUDGET = 6
 
 
-def point_budget(chunk: Chunk, base: int) -> int:
+def asked_points(chunk: Chunk, base: int) -> int:
     """Points asked of the model for one chunk: ``base``, one more per 8 sentences past 10."""
     extra = max(0, len(chunk.sentences) - 10) // SENTENCES_PER_EXTRA_POINT
     return min(max(base, base + extra), max(base, MAX_POINT_BUDGET))
@@ -57,7 +57,7 @@ def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_po
 
     ``max_points`` is the fixed count a prompt may state in its system part (one system
     message for every article, so the server reuses its processed prefix); ``budget``, the
-    count that grows with the chunk (:func:`point_budget`), belongs in the user part.
+    count that grows with the chunk (:func:`asked_points`), belongs in the user part.
     """
     messages = prompt.render(
         title=_as_data(article.title),
@@ -67,7 +67,7 @@ def render_chunk_messages(prompt: Prompt, article: Article, chunk: Chunk, max_po
         part=chunk.index + 1,
         parts=chunk.count,
         max_points=max_points,
-        budget=point_budget(chunk, max_points),
+        budget=asked_points(chunk, max_points),
         content_kind=article.content_kind.value,
     )
     note = CONTENT_NOTES.get(article.content_kind)
