@@ -107,6 +107,33 @@ def test_a_first_name_the_evidence_omits_passes_only_for_the_same_person() -> No
                        context).names_ok
 
 
+def test_the_title_the_article_gives_a_person_passes_with_the_surname() -> None:
+    """'ECB President Christine Lagarde said ...' on a sentence that says 'Lagarde said ...':
+    the article gave her that title and name once; not an organisation merely written nearby."""
+    from briefgen.notes.ground import support
+
+    context = ("The decision was unanimous, ECB President Christine Lagarde told reporters in Frankfurt. "
+               "At the bank, Goldman Sachs chief executive David Solomon listened. "
+               "Talks between Siemens and Alstom chief Henri Lafarge went on.")
+    evidence = '"We are in a good place," Lagarde said on the day, and she would not commit to a path for rates.'
+    point = "Then ECB President Christine Lagarde said she would not commit to a path for rates."
+    assert support(point, evidence, context).names_ok
+    assert not support(point, evidence).names_ok  # without the article: ECB and Christine unsupported
+    assert support("Then Goldman Sachs chief executive David Solomon said profit rose.",
+                   "Later Solomon said profit rose.", context).names_ok
+    # "Siemens and Alstom chief Henri Lafarge": Siemens is not part of his title.
+    assert not support("Then Siemens chief Henri Lafarge said profit rose.", "Later Lafarge said profit rose.",
+                       context).names_ok
+
+
+def test_a_name_after_a_quotation_closed_by_a_comma_is_a_name() -> None:
+    from briefgen.text.names import proper_names
+
+    assert proper_names('"We are in a good place," Lagarde said.') == {"lagarde"}
+    assert proper_names("“We are in a good place,” Lagarde said.") == {"lagarde"}
+    assert proper_names('"It is over." Then they left.') == set()  # a sentence ended: grammar capitalized it
+
+
 def test_who_met_whom_must_agree_with_the_evidence() -> None:
     """Every word of the wrong summary is in its sentence; the pairs of participants are not."""
     from briefgen.notes.ground import support

@@ -129,7 +129,7 @@ def test_thin_story_is_topped_up_with_factual_sentences_verbatim() -> None:
     # The restatement gives way; the figure and the quote come first, verbatim.
     assert texts[0] == "The State Department approved a $200 million deal for artillery systems."
     assert all(k.status == "extracted" and k.verified and k.evidence[0].quote == k.text for k in kept)
-    assert len(kept) == 2 and g.extracted == 2  # sentences without figures or names are not news enough
+    assert len(kept) == 3 and g.extracted == 3
     assert not any("Copenhagen on Wednesday" in t for t in texts)
 
 

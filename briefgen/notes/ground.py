@@ -25,7 +25,7 @@ from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, point_budget, top_up
 from briefgen.text.actors import pairs_agree
 from briefgen.text.addressed import addressed_to_model
-from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS
+from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS, is_title_word
 from briefgen.text.figures import bare_numbers, explicit_dates, weekday_date
 from briefgen.text.names import name_word, proper_names
 from briefgen.text.sentences import lede, tighten
@@ -67,15 +67,24 @@ class Support:
 
 def _named_in_full(word: str, evidence: str, evidence_names: set[str], context: str) -> bool:
     """True when ``word`` is a first name the article gives in full ("Donald Trump") before a
-    surname the evidence has ("Trump"): news names a person in full once, by surname after.
-    Not when the evidence gives that surname another first name (Alex, not Marc, Marquez)."""
-    for m in re.finditer(r"\b" + re.escape(word) + r"\s+([A-Z][\w'’-]+)", context, re.I):
-        surname = m.group(1)
-        if fold(surname) not in evidence_names:
-            continue
-        before = re.findall(r"([\w'’-]+)\s+" + re.escape(surname) + r"\b", evidence)
-        if not any(b[:1].isupper() and name_word(b) not in ("", word) for b in before):
-            return True
+    surname the evidence has ("Trump"), or part of the title it gives that person ("ECB
+    President Christine Lagarde", "Goldman Sachs chief executive David Solomon"): news names a
+    person in full once, by surname after. Not when the evidence gives that surname another
+    first name (Alex, not Marc, Marquez)."""
+    for m in re.finditer(r"\b" + re.escape(word) + r"\b", context, re.I):
+        following = re.findall(r"[\w'’.-]+", context[m.end(): m.end() + 120])[:5]
+        for k, surname in enumerate(following):
+            between = following[:k]
+            if not surname[:1].isupper() or fold(surname) not in evidence_names:
+                continue
+            # Between them, a title and the person's other names only ("President Christine").
+            if between and not (any(is_title_word(w) for w in between)
+                                and all(is_title_word(w) or w[:1].isupper() for w in between)):
+                break
+            before = re.findall(r"([\w'’-]+)\s+" + re.escape(surname) + r"\b", evidence)
+            if not any(b[:1].isupper() and name_word(b) not in ("", word) and b not in between for b in before):
+                return True
+            break
     return False
 
 

@@ -18,6 +18,9 @@ NOT_NAMES = TITLE_WORDS | FURNITURE_WORDS | frozenset(MONTH_NAMES)
 
 _CAPWORD = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*[\w]")
 _SENTENCE_END = frozenset(".!?:;\"“”‘'«»—–-•|>*#")
+# A quotation closed after a comma goes on: the word after it ('"...," Lagarde said') is not
+# capitalized by grammar.
+_QUOTE_GOES_ON = re.compile(r",\s*[\"”’']$")
 
 
 def name_word(token: str) -> str:
@@ -52,7 +55,7 @@ def proper_names(text: str, *, headings: bool = False, sentence_start: bool = Fa
             continue
         for m in _CAPWORD.finditer(line):
             before = line[: m.start()].rstrip()
-            if not sentence_start and (not before or before[-1] in _SENTENCE_END):
+            if not sentence_start and (not before or (before[-1] in _SENTENCE_END and not _QUOTE_GOES_ON.search(before))):
                 continue
             if word := name_word(m.group(0)):
                 out.add(word)
