@@ -55,3 +55,23 @@ def test_lede_skips_the_labels_and_page_instructions_at_the_top() -> None:
              "Markets rose."]
     assert lede(lines) == lines[2]
     assert lede(["Short.", "Also short."]) == "Short. Also short."  # nothing longer: as before
+
+
+def test_tighten_drops_an_aside_between_dashes_not_the_verb_after_it() -> None:
+    from briefgen.text.sentences import tighten
+
+    long = ("He has mentioned several instances where proposed meeting places – including Turkey, Saudi Arabia "
+            "and Switzerland – were agreed upon, only to be undermined by late demands and changed conditions "
+            "that made any talks impossible for Kyiv to accept in the end.")
+    short = tighten(long)
+    assert "were agreed upon" in short and "including Turkey" not in short
+    assert all(w in long.split() for w in short.split())  # deletions only
+    # A single dash still ends the main clause.
+    one = ("The bank raised rates by a quarter point on Tuesday in a widely expected move that lifted the main rate "
+           "to its highest level in years – a step that economists said would slow growth further next year.")
+    assert tighten(one) == ("The bank raised rates by a quarter point on Tuesday in a widely expected move that lifted "
+                            "the main rate to its highest level in years.")
+    # A dashed aside with a figure stays: figures are facts.
+    fig = ("Officials said the storm – the 14th of the year – had killed dozens of people in three provinces and cut "
+           "power to hundreds of thousands of homes across the region, officials said on Tuesday evening.")
+    assert "14th" in tighten(fig)

@@ -147,6 +147,10 @@ _ATTRIBUTION_TAIL = re.compile(
     r"(?:\s(?:in|on|at|during)\s[^,.]{1,30})?)|according to [^,.]{2,60})\.?$"
 )
 _ASIDE = re.compile(r"\s*\((?=[^()]*[A-Za-z])[^()\d]{3,80}\)")
+# An aside between two dashes ("locations – including Turkey and Switzerland – were agreed"),
+# without figures: deleted like one in parentheses. A dash of such a pair is no clause break.
+_DASH_ASIDE = re.compile(r"\s[—–]\s(?=[^—–]*[A-Za-z])[^—–\d]{3,80}?\s[—–](?=\s)")
+_DASH = re.compile(r"\s[—–]\s")
 
 
 def _open_quote(text: str) -> bool:
@@ -159,12 +163,13 @@ def tighten(sentence: str, max_words: int = MAX_POINT_WORDS) -> str:
 
     Only deletions: an aside in parentheses without figures, then the clauses after the
     last clause break that keeps the sentence about ``max_words`` long; an attribution at the end ("…, the ministry
-    said.") is kept, so who said it survives. A sentence that cannot be cut safely is
-    returned whole.
+    said.") is kept, so who said it survives. An aside between dashes goes like one in
+    parentheses, and a dash of such a pair is no clause break (the verb comes after it). A
+    sentence with no clause to cut at safely keeps all but its asides.
     """
     if len(sentence.split()) <= max_words:
         return sentence
-    text = _ASIDE.sub("", sentence).strip()
+    text = _DASH_ASIDE.sub("", _ASIDE.sub("", sentence)).strip()
     if len(text.split()) <= max_words:
         return text
     tail_match = _ATTRIBUTION_TAIL.search(text)
@@ -175,10 +180,12 @@ def tighten(sentence: str, max_words: int = MAX_POINT_WORDS) -> str:
         head = body[: m.start()].rstrip(" ,;")
         if _open_quote(head):
             continue  # never cut inside a quotation: what someone said stays whole
+        if _DASH.fullmatch(m.group(0)) and (len(_DASH.findall(head)) % 2 or _DASH.search(body, m.end())):
+            continue  # one dash of a pair: cutting there would drop the verb after the aside
         words = len(head.split()) + len(tail.split())
         # The longest main part that fits ("about" max_words: a few words over beat a lost fact).
         if len(head.split()) >= 10 and words <= max_words + 3:
             best = head
     if best:
         return f"{best}, {tail}." if tail else f"{best}."
-    return sentence
+    return text  # no clause to cut at: the asides alone go
