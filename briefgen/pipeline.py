@@ -341,7 +341,8 @@ def build_brief(
         if crosscheck_wanted(settings, client.backend) and any(s.outlets > 1 for s in built):
             prompt = load_task_prompt("crosscheck", settings)
             progress.start("cross-checking", sum(s.outlets > 1 for s in built))
-            built, proposed, grounding.crosschecked = crosscheck_stories(built, client, prompt, progress.advance)
+            built, proposed, grounding.crosschecked = crosscheck_stories(
+                built, client, prompt, progress.advance, workers=workers_for(client, settings))
             # The shared facts are points the model wrote: counted with its others, verified or dropped.
             grounding.generated += proposed
             grounding.verified += grounding.crosschecked

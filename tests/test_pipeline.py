@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fakeserver import FakeOpenAI, Reply
 from furniture_labels import leaked, seed_furniture
-from scripted import SENTENCE, notes_for, notes_responder, user_text
+from scripted import SENTENCE, is_crosscheck, notes_for, notes_responder, user_text
 
 from briefgen.config import load_settings
 from briefgen.errors import InputError
@@ -206,25 +206,32 @@ def test_the_brief_is_the_same_at_concurrency_1_and_64(fake_llm: FakeOpenAI, tmp
     write_articles(folder, 40, seed=7)
     rng = random.Random(5)
     lock = threading.Lock()
-    flight = {"now": 0, "peak": 0}
+    flight = {"now": 0, "peak": 0, "checks_now": 0, "checks_peak": 0}
 
     def shuffled(request: dict) -> str:
+        check = is_crosscheck(request)
         with lock:
             flight["now"] += 1
             flight["peak"] = max(flight["peak"], flight["now"])
+            if check:
+                flight["checks_now"] += 1
+                flight["checks_peak"] = max(flight["checks_peak"], flight["checks_now"])
             delay = rng.uniform(0, 0.05)
         time.sleep(delay)  # replies finish in another order than they were asked
         with lock:
             flight["now"] -= 1
+            flight["checks_now"] -= check
         return notes_responder(request)
 
     fake_llm.responder = shuffled
-    briefs, peaks = {}, {}
+    briefs, peaks, check_peaks = {}, {}, {}
     for concurrency in (1, 64):
         settings = settings_for(fake_llm, concurrency=concurrency, state_path=str(tmp_path / f"s{concurrency}.db"))
-        flight["peak"] = 0
+        flight["peak"] = flight["checks_peak"] = 0
         briefs[concurrency] = build_brief([str(folder)], settings)
-        peaks[concurrency] = flight["peak"]
+        peaks[concurrency], check_peaks[concurrency] = flight["peak"], flight["checks_peak"]
     assert briefs[1].stats.llm_calls == briefs[64].stats.llm_calls >= 30
     assert _untimed(briefs[1]) == _untimed(briefs[64])
     assert peaks[1] == 1 and peaks[64] > 4, peaks  # and the 64 really overlapped
+    # The cross-check calls (one per story of several outlets) overlap too, not one by one.
+    assert len(fake_llm.story_requests) >= 4 and check_peaks[1] == 1 and check_peaks[64] > 1, check_peaks

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from briefgen.errors import LLMError
 from briefgen.llm.client import LLMClient
 from briefgen.llm.outputs import SharedFact, SharedFacts
+from briefgen.llm.pool import map_ordered
 from briefgen.llm.prompts import Prompt
 from briefgen.models import Evidence, KeyPoint, Story
 from briefgen.text.addressed import addressed_to_model, as_data
@@ -156,28 +157,30 @@ def crosscheck_story(story: Story, ask: Callable[[list[dict[str, object]]], Shar
 
 
 def crosscheck_stories(stories: list[Story], client: LLMClient, prompt: Prompt,
-                       advance: Callable[[str], object] | None = None) -> tuple[list[Story], int, int]:
+                       advance: Callable[[str], object] | None = None,
+                       workers: int = 1) -> tuple[list[Story], int, int]:
     """Cross-check every story of two or more outlets; returns the stories and the shared
-    facts proposed and kept."""
-    out: list[Story] = []
-    proposed = kept = 0
-    for story in stories:
-        if story.outlets < 2:
-            out.append(story)
-            continue
+    facts proposed and kept. ``workers`` calls in flight (server backends: the configured
+    concurrency, under the client's shared gate); the stories keep their order."""
 
-        def ask(pairs: list[dict[str, object]], story_id: str = story.id) -> SharedFacts:
+    def check(story: Story) -> tuple[Story, int, int]:
+        if story.outlets < 2:
+            return story, 0, 0
+
+        def ask(pairs: list[dict[str, object]]) -> SharedFacts:
             return client.structured(task=prompt.name, messages=render_messages(prompt, pairs), schema=SharedFacts,
                                      temperature=prompt.temperature, max_tokens=prompt.max_tokens,
-                                     prompt_hash=prompt.hash, article_id=story_id)
+                                     prompt_hash=prompt.hash, article_id=story.id)
 
         try:
-            story, p, k = crosscheck_story(story, ask)
+            return crosscheck_story(story, ask)
         except LLMError as exc:
             log.warning("story %s: cross-check failed (%s); its points stay as they were", story.id, exc)
-            p = k = 0
-        proposed, kept = proposed + p, kept + k
-        out.append(story)
-        if advance is not None:
-            advance(story.headline[:60])
-    return out, proposed, kept
+            return story, 0, 0
+
+    def done(i: int, result: tuple[Story, int, int]) -> None:
+        if advance is not None and stories[i].outlets > 1:
+            advance(result[0].headline[:60])
+
+    results = map_ordered(check, stories, workers, on_done=done)
+    return [r[0] for r in results], sum(r[1] for r in results), sum(r[2] for r in results)

@@ -13,6 +13,7 @@ two people its evidence does not pair.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from briefgen.text.names import name_word, person_key
 
@@ -63,6 +64,11 @@ _ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}")
 
 def meeting_pairs(text: str) -> set[frozenset[str]]:
     """Pairs of people (surname keys) that ``text`` says met, talked or spoke."""
+    return set(_meeting_pairs(text))
+
+
+@lru_cache(maxsize=1 << 16)  # grounding reads the same sentences for many points
+def _meeting_pairs(text: str) -> frozenset[frozenset[str]]:
     text = _ABBREVIATION.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." ends no clause
     pairs: set[frozenset[str]] = set()
     subject = _person(text, last=False)
@@ -87,7 +93,7 @@ def meeting_pairs(text: str) -> set[frozenset[str]]:
             add(b, other)
         else:
             add(a, b)
-    return pairs
+    return frozenset(pairs)
 
 
 def pairs_agree(claim: str, evidence: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 from briefgen.text.lexicon import MONTHS, NUMBER_WORDS, WEEKDAYS
@@ -26,6 +27,13 @@ _WEEKDAY = re.compile(r"\b(?:on|last|this)?\s*(monday|tuesday|wednesday|thursday
 
 def figure_spans(text: str) -> list[tuple[int, int, str]]:
     """Where figures are written, with their normalized value (see :func:`numbers`)."""
+    return list(_figure_spans(text))
+
+
+# Grounding compares one sentence with many candidate points (and a point with many
+# sentences): the same texts are read again and again, so their figures are kept.
+@lru_cache(maxsize=1 << 16)
+def _figure_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     out: list[tuple[int, int, str]] = []
     for m in _NUMBER.finditer(text):
         whole, frac, unit = m.group(1), m.group(2), (m.group(3) or "").lower()
@@ -39,7 +47,7 @@ def figure_spans(text: str) -> list[tuple[int, int, str]]:
             out.append((m.start(), m.end(), value + ("%" if unit else "")))
     # Reporters write small counts in words ("four people were killed"): the same figure.
     out += [(m.start(), m.end(), str(NUMBER_WORDS[m.group(1).lower()])) for m in _NUMBER_WORD.finditer(text)]
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 def numbers(text: str) -> list[str]:

@@ -9,6 +9,7 @@ it is a title, a month, a weekday or a stopword.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from briefgen.text.lexicon import FURNITURE_WORDS, GENERIC_PLACE, MONTH_NAMES, TITLE_WORDS
 from briefgen.text.tokens import CLUSTER_STOPWORDS, LETTER_WORD, ascii_quotes, fold
@@ -48,6 +49,11 @@ def proper_names(text: str, *, headings: bool = False, sentence_start: bool = Fa
     is not when it is a stopword or title, "After the vote, ..."). A Title Case line (a
     heading, a caption) capitalizes everything, so it counts only with ``headings``.
     """
+    return set(_proper_names(text, headings, sentence_start))
+
+
+@lru_cache(maxsize=1 << 16)  # grounding reads the same sentences for many points
+def _proper_names(text: str, headings: bool, sentence_start: bool) -> frozenset[str]:
     out: set[str] = set()
     for line in ascii_quotes(text).splitlines():
         caps = _CAPWORD.findall(line)
@@ -59,7 +65,7 @@ def proper_names(text: str, *, headings: bool = False, sentence_start: bool = Fa
                 continue
             if word := name_word(m.group(0)):
                 out.add(word)
-    return out
+    return frozenset(out)
 
 
 def name_key(token: str) -> str:

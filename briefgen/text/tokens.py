@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 from briefgen.text.lexicon import EVENT_NEUTRAL, STOPWORDS
@@ -77,7 +78,13 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and figures of a text (grounding's measure of what it says)."""
-    return {stem(w) for w in TERM.findall(ascii_quotes(text)) if w.casefold() not in STOPWORDS and len(w) > 2 or w[0].isdigit()}
+    return set(_content_terms(text))
+
+
+# The same sentences are compared with many points (grounding, corroboration, merging).
+@lru_cache(maxsize=1 << 16)
+def _content_terms(text: str) -> frozenset[str]:
+    return frozenset({stem(w) for w in TERM.findall(ascii_quotes(text)) if w.casefold() not in STOPWORDS and len(w) > 2 or w[0].isdigit()})
 
 
 def covers(text: str, earlier: list[set[str]], share: float) -> bool:
