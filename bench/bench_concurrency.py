@@ -55,16 +55,21 @@ class BenchServer(FakeOpenAI):
 
     def reset(self) -> None:
         with self.stats_lock:
-            self.counts = {"ok": 0, "429": 0, "first_in": None, "last_out": None, "peak": 0}
+            # first_in / last_out per phase: "a" the article calls, "s" the story (cross-check) calls.
+            self.counts = {"ok": 0, "429": 0, "first_in": None, "last_out": None, "peak": 0,
+                           "a_first_in": None, "a_last_out": None, "s_first_in": None, "s_last_out": None}
             self.in_flight = 0
             self.level = (self.rpm or 0) / 60.0  # a second's worth, as a provider's bucket
             self.level_at = time.monotonic()
 
     def _answer(self, request: dict[str, Any]) -> Reply:
         now = time.monotonic()
+        phase = "s" if "<pairs>" in json.dumps(request.get("messages")) else "a"
         with self.stats_lock:
             if self.counts["first_in"] is None:
                 self.counts["first_in"] = now
+            if self.counts[f"{phase}_first_in"] is None:
+                self.counts[f"{phase}_first_in"] = now
             if self.rpm:
                 rate = self.rpm / 60.0
                 self.level = min(rate, self.level + (now - self.level_at) * rate)
@@ -81,7 +86,7 @@ class BenchServer(FakeOpenAI):
         with self.stats_lock:
             self.in_flight -= 1
             self.counts["ok"] += 1
-            self.counts["last_out"] = time.monotonic()
+            self.counts["last_out"] = self.counts[f"{phase}_last_out"] = time.monotonic()
         return Reply(content=content)
 
     def _record_get(self, h: Any) -> None:
@@ -135,7 +140,10 @@ def build(folder: Path, server: Remote, state: Path, concurrency: int, rpm: floa
     brief = build_brief([str(folder)], settings)
     wall, cpu = time.monotonic() - wall, time.process_time() - cpu
     seen = server.get("stats")
-    llm = (seen["last_out"] - seen["first_in"]) if seen["first_in"] and seen["last_out"] else 0.0
+    # The LLM phases: the article calls, then (after grounding and clustering, briefgen's own
+    # CPU) the cross-check calls; each from its first request in to its last reply out.
+    llm = sum(seen[f"{p}_last_out"] - seen[f"{p}_first_in"] for p in "as"
+              if seen[f"{p}_first_in"] and seen[f"{p}_last_out"])
     return {"wall_s": wall, "cpu_s": cpu, "llm_s": llm, "calls": seen["ok"], "r429": seen["429"],
             "peak": seen["peak"], "failed": len(brief.failures), "stories": brief.stats.stories}
 

@@ -24,7 +24,7 @@ from typing import Literal
 
 from briefgen.text.figures import explicit_dates, figure_spans, numbers
 from briefgen.text.names import person_key, proper_names
-from briefgen.text.tokens import dice, fold, words
+from briefgen.text.tokens import content_terms, dice, fold, words
 from briefgen.models import Article, ArticleSummary, Claim, ContentKind, Disagreement, Evidence, KeyPoint, SourceRef, Story
 
 # Dice overlap of content words above which two points state the same thing. With equal
@@ -283,10 +283,14 @@ def corroborate(points: list[KeyPoint], member_ids: list[str], articles: dict[st
     for point in points:
         evidence = list(point.evidence)
         cited = {ev.article_id for ev in evidence}
+        terms = content_terms(point.text)
         for aid, sents in sentences.items():
             if aid in cited:
                 continue
-            best = max(((support(point.text, text), n, text) for n, text in sents),
+            # Only sentences holding enough of its words can corroborate it (support() is the costly part).
+            close = [(n, text) for n, text in sents
+                     if terms and len(terms & content_terms(text)) >= CORROBORATE_COVERAGE * len(terms)]
+            best = max(((support(point.text, text), n, text) for n, text in close),
                        key=lambda x: (x[0].ok, x[0].coverage), default=None)
             if best is not None and best[0].ok and best[0].coverage >= CORROBORATE_COVERAGE:
                 evidence.append(Evidence(article_id=aid, sentences=[best[1]], quote=best[2]))

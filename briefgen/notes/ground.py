@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,6 +89,12 @@ def _named_in_full(word: str, evidence: str, evidence_names: set[str], context: 
     return False
 
 
+@lru_cache(maxsize=1 << 14)
+def _normalized(text: str) -> tuple[str, str]:
+    norm = normalize(text)
+    return norm, fold(norm)
+
+
 def support(point: str, evidence_text: str, context: str = "") -> Support:
     """How well ``evidence_text`` supports ``point``: shared content words, numbers, names, quotes.
 
@@ -96,8 +103,7 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
     terms = content_terms(point)
     have = content_terms(evidence_text)
     coverage = len(terms & have) / len(terms) if terms else 0.0
-    norm_evidence = normalize(evidence_text)
-    folded_evidence = fold(norm_evidence)
+    norm_evidence, folded_evidence = _normalized(evidence_text)
     # A day or month is a figure too: "on Thursday" is not supported by a sentence without it.
     numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text) and _days(point) <= _days(evidence_text)
     missing = {name for name in _names(point) if name not in folded_evidence}
@@ -295,8 +301,13 @@ def best_support(text: str, candidates: list[int], sentences: dict[int, str], mi
     options += [(n, n + 1) for n in candidates if pairs and n + 1 in members]
     scored = []
     context = " ".join(sentences.values())
+    terms = content_terms(text)
+    floor = max(min_coverage, 0.5)  # Support.ok asks half the content words at least
     for option in options:
-        s = support(text, " ".join(sentences[n] for n in option), context)
+        evidence = " ".join(sentences[n] for n in option)
+        if terms and len(terms & content_terms(evidence)) < floor * len(terms):
+            continue  # too few of its words: it cannot support the text (support() is the costly part)
+        s = support(text, evidence, context)
         if s.ok and s.coverage >= min_coverage:
             # Prefer higher coverage, then a single sentence, then the earliest.
             scored.append((-s.coverage, len(option), option))
