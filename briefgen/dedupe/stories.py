@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -41,20 +42,21 @@ def _utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _PointInfo:
-    words: set[str]
+    words: frozenset[str]
     figures: frozenset[str]
-    names: set[str]
+    names: frozenset[str]
 
 
+@lru_cache(maxsize=1 << 14)  # merging compares each point with every other point of the story
 def _info(text: str) -> _PointInfo:
     figs = {n for n in numbers(text)} | {d.isoformat() for d in explicit_dates(text, None)}
     # A key point's subject is often a name at the start of the sentence: it counts (a
     # stopword or title there does not: "After the vote, the council ...").
-    names = proper_names(text, headings=True, sentence_start=True)
+    names = frozenset(proper_names(text, headings=True, sentence_start=True))
     # Names are compared on their own: the remaining words say what happened.
-    content = set(words(text)) - names
+    content = frozenset(words(text)) - names
     return _PointInfo(words=content, figures=frozenset(figs), names=names)
 
 
