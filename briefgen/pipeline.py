@@ -32,8 +32,8 @@ from briefgen.llm.prompts import Prompt, check_prompt_source, load_prompt
 from briefgen.config import Price
 from briefgen.models import Article, ArticleSummary, Brief, BriefStats, CallRecord, Failure, GroundingStats
 from briefgen.notes import chunk as chunking
-from briefgen.dedupe.crosscheck import crosscheck_stories
-from briefgen.dedupe.judge import make_judge
+from briefgen.dedupe import crosscheck, judge
+
 from briefgen.notes.ground import ground_summary, unsupported_facts
 from briefgen.notes.summarize import ask_notes, notes_to_summary, plan_article, render_article
 from briefgen.publish import rank
@@ -330,19 +330,21 @@ def build_brief(
             raise LLMError(f"no article could be summarized ({len(failures)} failed): {failures[-1].reason}")
 
         ordered = [s for a in unique if (s := summaries.get(a.id))]
-        judge = None
+        decide = None
         if settings.cluster_judge:
             judge_prompt = load_task_prompt("judge", settings)
-            judge = make_judge(client, judge_prompt, summaries, by_id)
+            decide = judge.make_judge(client, judge_prompt, summaries, by_id)
             prompt_versions[judge_prompt.name] = judge_prompt.label
-        groups = cluster_articles(ordered, by_id, judge=judge)
+        groups = cluster_articles(ordered, by_id, judge=decide)
         records = client.records[calls_before:]
         built = [stories.build_story(group, summaries, by_id) for group in groups]
         if crosscheck_wanted(settings, client.backend) and any(s.outlets > 1 for s in built):
             prompt = load_task_prompt("crosscheck", settings)
             progress.start("cross-checking", sum(s.outlets > 1 for s in built))
-            built, proposed, grounding.crosschecked = crosscheck_stories(
-                built, client, prompt, progress.advance, workers=workers_for(client, settings))
+            budget, count = client.budget, counter_for(settings, client.backend)[0]
+            built, proposed, grounding.crosschecked = crosscheck.crosscheck_stories(
+                built, client, prompt, progress.advance, workers=workers_for(client, settings),
+                reserve=(lambda m, n: budget.reserve(count(m), n)) if budget is not None else None)
             # The shared facts are points the model wrote: counted with its others, verified or dropped.
             grounding.generated += proposed
             grounding.verified += grounding.crosschecked
@@ -409,8 +411,8 @@ def estimate_brief(
     """What :func:`build_brief` would call and cost, from the prompts as they would be rendered.
 
     Makes no LLM call and starts no model server; calls the state file already answers
-    cost nothing. Every call briefgen makes is a summarize call per chunk (stories are merged
-    in code, none depends on clustering), so the count is exact; repairs are not foreseen.
+    cost nothing. The summarize calls (one per chunk) are counted exactly; the calls that
+    depend on clustering (the cross-check, the judge) at their most; repairs are not foreseen.
     """
     progress = progress or _Silent()
     articles, _ = load_articles(sources, settings, progress, stdin, brief_date, since)
@@ -424,14 +426,22 @@ def estimate_brief(
         out_max = sum(c.max_tokens for c in todo)
         replies, average = store.query("SELECT COUNT(*), COALESCE(AVG(completion_tokens), 0) FROM llm_cache"
                                        " WHERE task = 'summarize' AND model = ? AND completion_tokens > 0",
-                                       (client.backend.model,))[0]
+                                       ((backend := client.backend).model,))[0]
     expected = round(average * len(todo)) if replies else None
     est = Estimate(model=client.backend.model, backend=client.backend.kind, articles=len(unique), calls=len(todo),
                    cached=sum(sum(p.cached) for p in plan), prompt_tokens=prompt_tokens, output_tokens_max=out_max,
                    output_tokens_expected=expected, counting=how, price=price, batch=settings.batch,
                    output_basis=(f"the average of {replies} recorded replies of this model" if replies
                                  else "no recorded replies of this model yet: only the bound"))
-    est.cost_max_usd = cost_usd(price, prompt_tokens, out_max, batch=settings.batch)
+    for name, bound in (("crosscheck", crosscheck.call_bound if crosscheck_wanted(settings, backend) else None),
+                        ("judge", judge.call_bound if settings.cluster_judge else None)):
+        if bound is not None:  # depends on clustering: counted at its most
+            calls, tokens = bound(unique, prompt := load_task_prompt(name, settings), counter)
+            est.story_calls_max += calls
+            est.story_prompt_tokens_max += tokens
+            est.story_output_tokens_max += calls * prompt.max_tokens
+    est.cost_max_usd = cost_usd(price, prompt_tokens + est.story_prompt_tokens_max,
+                                out_max + est.story_output_tokens_max, batch=settings.batch)
     if expected is not None:
         est.cost_expected_usd = cost_usd(price, prompt_tokens, expected, batch=settings.batch)
     return est

@@ -139,3 +139,40 @@ def test_a_failed_crosscheck_leaves_the_story_as_it_was(fake_llm, tmp_path: Path
     assert len(brief.stories) == 1 and brief.stats.grounding.crosschecked == 0
     # Word overlap alone does not tie the two wordings of the call: no point cites both.
     assert all(len(p.article_ids) == 1 for p in brief.stories[0].key_points)
+
+
+def _priced(tmp_path: Path, fake_llm, **flags: object) -> Settings:
+    from briefgen.config import load_settings
+
+    config = tmp_path / "briefgen.toml"
+    config.write_text('[prices.priced]\ninput = 1000.0\noutput = 1000.0\n', encoding="utf-8")
+    return load_settings({"base_url": fake_llm.base_url, "model": "priced", "state_path": str(tmp_path / "state.db"),
+                          **flags}, config_path=config)[0]
+
+
+def test_the_estimate_counts_the_crosscheck_at_its_most(fake_llm, tmp_path: Path) -> None:
+    from briefgen.pipeline import estimate_brief
+
+    folder = str(_two_outlets(tmp_path))
+    on = estimate_brief([folder], _priced(tmp_path, fake_llm))
+    off = estimate_brief([folder], _priced(tmp_path, fake_llm, crosscheck=False))
+    assert fake_llm.requests == []
+    assert on.calls == off.calls == 2 and on.story_calls_max == 1 and off.story_calls_max == 0
+    assert on.story_prompt_tokens_max > 100 and on.story_output_tokens_max == 160
+    assert on.cost_max_usd > off.cost_max_usd
+    assert any("calls after clustering" in line for line in on.lines())
+
+
+def test_max_cost_leaves_the_crosscheck_out_when_it_does_not_fit(fake_llm, tmp_path: Path) -> None:
+    from briefgen.pipeline import estimate_brief
+
+    fake_llm.responder = notes_responder
+    folder = str(_two_outlets(tmp_path))
+    summarize_only = estimate_brief([folder], _priced(tmp_path, fake_llm, crosscheck=False)).cost_max_usd
+    tight = _priced(tmp_path, fake_llm, max_cost=summarize_only + 0.01)
+    brief = build_brief([folder], tight)
+    assert len(fake_llm.article_requests) == 2 and not fake_llm.story_requests
+    assert len(brief.stories) == 1 and brief.stats.cost_usd <= summarize_only + 0.01
+    roomy = _priced(tmp_path, fake_llm, max_cost=summarize_only + 5, state_path=str(tmp_path / "other.db"))
+    build_brief([folder], roomy)
+    assert len(fake_llm.story_requests) == 1

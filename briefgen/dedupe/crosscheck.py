@@ -33,7 +33,7 @@ from briefgen.llm.client import LLMClient
 from briefgen.llm.outputs import SharedFact, SharedFacts
 from briefgen.llm.pool import map_ordered
 from briefgen.llm.prompts import Prompt
-from briefgen.models import Evidence, KeyPoint, Story
+from briefgen.models import Article, Evidence, KeyPoint, Story
 from briefgen.text.addressed import addressed_to_model, as_data
 from briefgen.text.sentences import tighten
 from briefgen.text.tokens import content_terms
@@ -141,6 +141,21 @@ def apply_shared(story: Story, pairs: list[tuple[KeyPoint, KeyPoint]],
     return story.model_copy(update={"key_points": [points[i] for i in order]}), proposed, kept
 
 
+def call_bound(articles: list[Article], prompt: Prompt, counter: Callable[[list[dict[str, str]]], int]) -> tuple[int, int]:
+    """(calls, prompt tokens) the cross-check can make at most on these articles, before
+    clustering says which stories have several outlets: one call per story of two or more,
+    so at most half the articles; each call at most MAX_PAIRS pairs of the longest lines."""
+    from briefgen.notes.ground import evidence_sentences
+
+    calls = len(articles) // 2
+    if not calls:
+        return 0, 0
+    lines = sorted((tighten(t, LINE_WORDS) for a in articles for t in evidence_sentences(a).values()),
+                   key=len, reverse=True)[: 2 * MAX_PAIRS]
+    pairs = [{"n": i + 1, "a": lines[2 * i], "b": lines[2 * i + 1]} for i in range(len(lines) // 2)]
+    return calls, calls * counter(render_messages(prompt, pairs))
+
+
 def render_messages(prompt: Prompt, pairs: list[dict[str, object]]) -> list[dict[str, str]]:
     """The exact messages of one cross-check call: each pair is ``{"n", "a", "b"}``."""
     return prompt.render(pairs=[{"n": p["n"], "a": as_data(str(p["a"]), "pairs"), "b": as_data(str(p["b"]), "pairs")}
@@ -156,24 +171,37 @@ def crosscheck_story(story: Story, ask: Callable[[list[dict[str, object]]], Shar
     return apply_shared(story, pairs, reply.shared)
 
 
+class _OverBudget(Exception):
+    pass
+
+
 def crosscheck_stories(stories: list[Story], client: LLMClient, prompt: Prompt,
-                       advance: Callable[[str], object] | None = None,
-                       workers: int = 1) -> tuple[list[Story], int, int]:
+                       advance: Callable[[str], object] | None = None, workers: int = 1,
+                       reserve: Callable[[list[dict[str, str]], int], bool] | None = None,
+                       ) -> tuple[list[Story], int, int]:
     """Cross-check every story of two or more outlets; returns the stories and the shared
     facts proposed and kept. ``workers`` calls in flight (server backends: the configured
-    concurrency, under the client's shared gate); the stories keep their order."""
+    concurrency, under the client's shared gate); the stories keep their order.
+    ``reserve(messages, max_tokens)`` (--max-cost) must accept a call before it is made; a
+    story whose call does not fit keeps its points as they were."""
 
     def check(story: Story) -> tuple[Story, int, int]:
         if story.outlets < 2:
             return story, 0, 0
 
         def ask(pairs: list[dict[str, object]]) -> SharedFacts:
-            return client.structured(task=prompt.name, messages=render_messages(prompt, pairs), schema=SharedFacts,
+            messages = render_messages(prompt, pairs)
+            if reserve is not None and not reserve(messages, prompt.max_tokens):
+                raise _OverBudget
+            return client.structured(task=prompt.name, messages=messages, schema=SharedFacts,
                                      temperature=prompt.temperature, max_tokens=prompt.max_tokens,
                                      prompt_hash=prompt.hash, article_id=story.id)
 
         try:
             return crosscheck_story(story, ask)
+        except _OverBudget:
+            log.warning("story %s: cross-check left out: its call would take the build past --max-cost", story.id)
+            return story, 0, 0
         except LLMError as exc:
             log.warning("story %s: cross-check failed (%s); its points stay as they were", story.id, exc)
             return story, 0, 0

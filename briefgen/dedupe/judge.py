@@ -80,6 +80,18 @@ def article_view(summary: ArticleSummary, article: Article | None) -> dict[str, 
             "date": when.isoformat() if when else ""}
 
 
+def call_bound(articles: list[Article], prompt: Prompt, counter: Callable[[list[dict[str, str]]], int]) -> tuple[int, int]:
+    """(calls, prompt tokens) the judge can make at most on these articles: MAX_JUDGED, or
+    every pair when fewer; each call at most the two longest titles and ledes."""
+    n = len(articles)
+    calls = min(MAX_JUDGED, n * (n - 1) // 2)
+    if not calls:
+        return 0, 0
+    views = sorted((article_view(ArticleSummary(article_id=a.id, headline=a.title, summary=""), a) for a in articles),
+                   key=lambda v: len(v["title"]) + len(v["lede"]), reverse=True)
+    return calls, calls * counter(render_messages(prompt, views[0], views[1]))
+
+
 def render_messages(prompt: Prompt, a: dict[str, str], b: dict[str, str]) -> list[dict[str, str]]:
     """The exact messages of one judge call."""
     return prompt.render(a=a, b=b)

@@ -159,6 +159,10 @@ class Estimate(BaseModel):
     batch: bool = False
     cost_max_usd: float | None = None
     cost_expected_usd: float | None = None
+    # Calls that depend on clustering (cross-check, judge): their most, counted in cost_max_usd.
+    story_calls_max: int = 0
+    story_prompt_tokens_max: int = 0
+    story_output_tokens_max: int = 0
 
     def lines(self) -> list[str]:
         """The report, one line each."""
@@ -171,6 +175,9 @@ class Estimate(BaseModel):
                f"  output tokens: at most {self.output_tokens_max:,} (max_tokens of every call)"
                + (f", expected ~{self.output_tokens_expected:,} ({self.output_basis})"
                   if self.output_tokens_expected is not None else f" ({self.output_basis})"),
+               *([f"  calls after clustering (cross-check, judge): at most {self.story_calls_max}, "
+                  f"{self.story_prompt_tokens_max:,} prompt / {self.story_output_tokens_max:,} output tokens"]
+                 if self.story_calls_max else []),
                f"  cost: at most {usd(self.cost_max_usd)}"
                + (f", expected ~{usd(self.cost_expected_usd)}" if self.cost_expected_usd is not None else "")]
         return out
