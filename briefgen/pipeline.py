@@ -25,12 +25,11 @@ from briefgen.errors import (BackendRefusedError, BriefgenError, ConfigError, In
                              StateError)
 from briefgen.llm.backends import Backend, resolve_backend
 from briefgen.llm.client import LLMClient, Prepared
-from briefgen.llm.cost import Budget, Estimate, cost_usd, counter_for, price_for
+from briefgen.llm.cost import Budget, Estimate, call_stats, cost_usd, counter_for, price_for
 from briefgen.llm.outputs import SCHEMAS, ArticleNotes
 from briefgen.llm.pool import Gate, map_ordered
 from briefgen.llm.prompts import Prompt, check_prompt_source, load_prompt
-from briefgen.config import Price
-from briefgen.models import Article, ArticleSummary, Brief, BriefStats, CallRecord, Failure, GroundingStats
+from briefgen.models import Article, ArticleSummary, Brief, BriefStats, Failure, GroundingStats
 from briefgen.notes import chunk as chunking
 from briefgen.dedupe import crosscheck, judge
 
@@ -177,11 +176,12 @@ def workers_for(client: LLMClient, settings: Settings) -> int:
 def summarize_all(
     plan: list[Planned], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
 ) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
-    """Ask every planned call (concurrently, for server backends), then reduce and ground in article order.
+    """Ask every planned call (concurrently, for server backends); reduce and ground each
+    article as its replies arrive, in this thread (rendering was planned before).
 
-    The calls are the only work of the concurrent phase (rendering was planned before, the
-    reduce and grounding run after, in order): the brief does not depend on the concurrency
-    or on the order replies come back in. A failed article goes to ``failures``.
+    Each article is reduced on its own and the results are gathered in article order: the
+    brief does not depend on the concurrency or on the order replies come back in. A failed
+    article goes to ``failures``.
     """
     prompt = load_task_prompt("summarize", settings)
 
@@ -201,23 +201,31 @@ def summarize_all(
             return f"internal error ({type(exc).__name__}: {exc}); please report it"
 
     progress.start("summarizing", len(plan))
-    results = map_ordered(ask, plan, workers_for(client, settings),
-                          on_done=lambda i, _: progress.advance(plan[i].article.title[:60]))
-    stats = GroundingStats()
-    summaries: dict[str, ArticleSummary] = {}
-    for p, result in zip(plan, results):
+    reduced: dict[int, tuple[ArticleSummary, GroundingStats] | str] = {}
+
+    def reduce(i: int, result: list[Any] | str) -> None:
+        p = plan[i]  # in this thread, while other calls are in flight: grounding overlaps the wait
+        progress.advance(p.article.title[:60])
         if isinstance(result, str):
-            _fail(failures, p.article, result)
-            continue
+            reduced[i] = result
+            return
         try:
-            summary = notes_to_summary(p.article, result, settings.points_per_article)
-            grounded, counts = ground_summary(summary, p.article, keep_unverified=settings.unverified == "mark",
-                                              min_points=settings.max_key_points,
-                                              adaptive=settings.adaptive_points)
-            summaries[p.article.id], stats = grounded, stats + counts
+            reduced[i] = ground_summary(notes_to_summary(p.article, result, settings.points_per_article), p.article,
+                                        keep_unverified=settings.unverified == "mark",
+                                        min_points=settings.max_key_points, adaptive=settings.adaptive_points)
         except Exception as exc:  # noqa: BLE001
             log.exception("internal error while grounding %s", p.article.source)
-            _fail(failures, p.article, f"internal error ({type(exc).__name__}: {exc}); please report it")
+            reduced[i] = f"internal error ({type(exc).__name__}: {exc}); please report it"
+
+    map_ordered(ask, plan, workers_for(client, settings), on_done=reduce)
+    stats = GroundingStats()
+    summaries: dict[str, ArticleSummary] = {}
+    for i, p in enumerate(plan):  # in article order: failures and stats as at concurrency 1
+        out = reduced[i]
+        if isinstance(out, str):
+            _fail(failures, p.article, out)
+        else:
+            summaries[p.article.id], stats = out[0], stats + out[1]
     return summaries, stats, {prompt.name: prompt.label}
 
 
@@ -241,18 +249,6 @@ def apply_budget(plan: list[Planned], client: LLMClient, settings: Settings, fai
                                            f"--max-cost ${settings.max_cost:g} (${budget.reserved_usd:.4f} reserved)"))
     client.budget = budget
     return left_out
-
-
-def call_stats(records: list[CallRecord], price: Price | None) -> dict[str, object]:
-    """Calls, tokens and cost of a run's records, failed attempts and repairs included."""
-    paid = [r for r in records if not r.cached]
-    costs = [cost_usd(price, r.prompt_tokens, r.completion_tokens, r.cached_tokens, batch=r.batch) for r in paid]
-    cost = None if price is None else round(sum(c or 0.0 for c in costs), 6)
-    return {"llm_calls": len(paid), "cache_hits": len(records) - len(paid),
-            "tokens_in": sum(r.prompt_tokens for r in paid), "tokens_out": sum(r.completion_tokens for r in paid),
-            "llm_seconds": round(sum(r.latency_s for r in paid), 2), "cost_usd": cost, "cost_estimate_usd": cost,
-            "failed_attempts": sum(r.outcome != "ok" for r in paid),
-            "repairs": sum(r.outcome in ("invalid", "length") for r in paid)}
 
 
 def load_articles(sources: Sequence[str | SourceSpec], settings: Settings, progress: Progress, stdin: IO[str] | None,

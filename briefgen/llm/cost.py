@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from briefgen.config import Price, Settings
 from briefgen.llm.backends import Backend
+from briefgen.models import CallRecord
 
 log = logging.getLogger(__name__)
 
@@ -211,5 +212,17 @@ class Budget:
         return self.reserve_usd(self.cost(prompt_tokens, max_tokens))
 
 
+def call_stats(records: list[CallRecord], price: Price | None) -> dict[str, object]:
+    """Calls, tokens and cost of a run's records, failed attempts and repairs included."""
+    paid = [r for r in records if not r.cached]
+    costs = [cost_usd(price, r.prompt_tokens, r.completion_tokens, r.cached_tokens, batch=r.batch) for r in paid]
+    cost = None if price is None else round(sum(c or 0.0 for c in costs), 6)
+    return {"llm_calls": len(paid), "cache_hits": len(records) - len(paid),
+            "tokens_in": sum(r.prompt_tokens for r in paid), "tokens_out": sum(r.completion_tokens for r in paid),
+            "llm_seconds": round(sum(r.latency_s for r in paid), 2), "cost_usd": cost, "cost_estimate_usd": cost,
+            "failed_attempts": sum(r.outcome != "ok" for r in paid),
+            "repairs": sum(r.outcome in ("invalid", "length") for r in paid)}
+
+
 __all__ = ["Budget", "DEFAULT_PRICES", "Estimate", "FREE", "VocabCounter", "approx_count", "cost_usd",
-           "counter_for", "price_for"]
+           "call_stats", "counter_for", "price_for"]
