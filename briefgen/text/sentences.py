@@ -96,9 +96,11 @@ def split_sentences(text: str) -> list[str]:
     return list(_split_cached(text))
 
 
-# Sized for a day of a few thousand articles: the plan (chunking) and the reduce after the
-# concurrent calls split the same bodies, thousands of articles apart (~3 KB an entry).
-@lru_cache(maxsize=8192)
+# Sized for a day of ten thousand articles and more: the plan (chunking) and the reduce after
+# the concurrent calls split the same bodies in the same order, a whole day apart, and an LRU
+# smaller than the day's texts then misses every time (at 8,192 entries a 5,000-article build
+# segmented each text eight times: bench/RESULTS.md). ~3 KB an entry.
+@lru_cache(maxsize=1 << 15)
 def _split_cached(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for para in _PARAGRAPH.split(text):
