@@ -278,7 +278,7 @@ def corroborate(points: list[KeyPoint], member_ids: list[str], articles: dict[st
     first, then the others in turn from each outlet, so a story of two sources reads as one
     story, not as two articles stapled together.
     """
-    from briefgen.notes.ground import evidence_sentences, support
+    from briefgen.notes.ground import evidence_sentences, may_support, support
 
     sentences = {aid: list(evidence_sentences(art).items()) for aid in member_ids if (art := articles.get(aid)) is not None}
     out: list[KeyPoint] = []
@@ -289,9 +289,8 @@ def corroborate(points: list[KeyPoint], member_ids: list[str], articles: dict[st
         for aid, sents in sentences.items():
             if aid in cited:
                 continue
-            # Only sentences holding enough of its words can corroborate it (support() is the costly part).
-            close = [(n, text) for n, text in sents
-                     if terms and len(terms & content_terms(text)) >= CORROBORATE_COVERAGE * len(terms)]
+            # Only sentences holding enough of its words can corroborate it.
+            close = [(n, text) for n, text in sents if terms and may_support(terms, text, CORROBORATE_COVERAGE)]
             best = max(((support(point.text, text), n, text) for n, text in close),
                        key=lambda x: (x[0].ok, x[0].coverage), default=None)
             if best is not None and best[0].ok and best[0].coverage >= CORROBORATE_COVERAGE:

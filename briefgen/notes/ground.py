@@ -95,6 +95,13 @@ def _normalized(text: str) -> tuple[str, str]:
     return norm, fold(norm)
 
 
+def may_support(terms: set[str], evidence_text: str, share: float) -> bool:
+    """Whether ``evidence_text`` holds ``share`` of a claim's content ``terms``: the cheap part
+    of :func:`support` (whose coverage it is), checked first by the callers that try many
+    sentences. Empty terms pass: support() decides those."""
+    return not terms or len(terms & content_terms(evidence_text)) >= share * len(terms)
+
+
 def support(point: str, evidence_text: str, context: str = "") -> Support:
     """How well ``evidence_text`` supports ``point``: shared content words, numbers, names, quotes.
 
@@ -305,8 +312,8 @@ def best_support(text: str, candidates: list[int], sentences: dict[int, str], mi
     floor = max(min_coverage, 0.5)  # Support.ok asks half the content words at least
     for option in options:
         evidence = " ".join(sentences[n] for n in option)
-        if terms and len(terms & content_terms(evidence)) < floor * len(terms):
-            continue  # too few of its words: it cannot support the text (support() is the costly part)
+        if not may_support(terms, evidence, floor):
+            continue  # too few of its words: it cannot support the text
         s = support(text, evidence, context)
         if s.ok and s.coverage >= min_coverage:
             # Prefer higher coverage, then a single sentence, then the earliest.
