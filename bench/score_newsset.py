@@ -604,6 +604,25 @@ def score(brief: dict[str, Any], events: list[Event], *, all_events: list[Event]
                 why = ("no story" if si is None else
                        f"story {si + 1} not shown" if not stories[si].get("shown", True) else f"story {si + 1}")
                 missed.append({"event": ev.event, "beat": ev.beat, "fact": fact.text, "where": why})
+    # facts several outlets state: carried by ONE shown key point citing two or more of them
+    shared_total, shared_cited = 0, []
+    for ev in events:
+        si = plurality_story(ev, asg)
+        wires = {source_key(a.file) for a in ev.articles if a.wire_of}
+        if si is None:
+            continue
+        file_of = {ref.get("id"): source_key(ref.get("source") or "") for ref in stories[si].get("articles") or []
+                   if isinstance(ref, dict)}
+        for fact in ev.facts:
+            stating = {source_key(f) for f in fact.in_} - wires
+            if len(stating) < 2:
+                continue
+            shared_total += 1
+            for kp in shown_points(stories[si], **opts):
+                cited = {file_of.get(ev_.get("article_id")) for ev_ in kp.get("evidence") or []}
+                if len(cited & stating) >= 2 and carries(fact.all, kp.get("text") or ""):
+                    shared_cited.append({"event": ev.event, "fact": fact.text, "point": kp.get("text")})
+                    break
     total_facts = sum(t for _, t in beats.values())
     total_carried = sum(c for c, _ in beats.values())
 
@@ -658,6 +677,8 @@ def score(brief: dict[str, Any], events: list[Event], *, all_events: list[Event]
             "carried": total_carried, "total": total_facts, "recall": _ratio(total_carried, total_facts),
             "by_beat": {b: {"carried": c, "total": t, "recall": _ratio(c, t)} for b, (c, t) in sorted(beats.items())},
             "missed": missed, "carried_by": carried_list,
+            "shared": {"total": shared_total, "cited_by_several": len(shared_cited),
+                       "share": _ratio(len(shared_cited), shared_total), "points": shared_cited},
         },
         "wrong_facts": {"count": len(wrong_hits), "hits": wrong_hits},
         "verified": verified_figures(brief, stories=[s for s, ok in zip(stories, in_scope, strict=True) if ok], **opts),
@@ -937,6 +958,8 @@ def table(fig: dict[str, Any]) -> str:
         ("key-fact recall", f"{_fmt(f['recall'])} ({f['carried']}/{f['total']})"),
     ]
     rows += [(f"  {beat}", f"{_fmt(b['recall'])} ({b['carried']}/{b['total']})") for beat, b in f["by_beat"].items()]
+    sh = f["shared"]
+    rows.append(("facts of several outlets, one point citing 2+", f"{_fmt(sh['share'])} ({sh['cited_by_several']}/{sh['total']})"))
     w, b, s = v["as_written_stats"], v["as_written_brief"], v["as_shown"]
     rows += [
         ("wrong facts", str(fig["wrong_facts"]["count"])),

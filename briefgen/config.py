@@ -143,9 +143,9 @@ class Settings(BaseModel):
                                     "as many key facts as 3 on the seeds, 17% fewer output tokens, the slowest part of a "
                                     "local model)")
     unverified: Literal["drop", "mark"] = "drop"
-    crosscheck: bool | None = Field(None, description="one short call per story of several outlets writes the facts "
-                                    "they share, each one point citing every outlet (prompt crosscheck); default: on "
-                                    "for a server or OpenAI, off for the embedded model (too small for it: measured)")
+    crosscheck: bool = Field(True, description="short calls per story of several outlets write the facts they "
+                             "share, each one point citing every outlet (prompt crosscheck); a fact is kept only "
+                             "when both outlets' sentences support it; the embedded model is asked one pair a call")
     cluster_judge: bool = Field(False, description="one short yes/no call per pair of articles the clustering "
                                 "features barely decide (prompt judge); off by default: on the labeled set the embedded "
                                 "model judged 19 of 19 such pairs right and changed no story (bench/RESULTS.md)")

@@ -254,7 +254,11 @@ class GroundingStats(BaseModel):
     headlines_replaced: int = 0  # headline/summary not about the article's points (e.g. injected)
     unverified_shown: int = 0
     flagged: int = 0
-    crosschecked: int = 0  # shared facts the cross-check call wrote that two outlets support (also in verified)
+    # The cross-check's proposals are counted apart from the article points above: one that
+    # two outlets' sentences do not both support is not a wrong point shown or replaced, only
+    # a merge not made (the story keeps its points).
+    crosscheck_proposed: int = 0  # shared facts the cross-check calls wrote
+    crosschecked: int = 0  # of those, the ones both outlets' sentences support: shown, citing both
 
     @property
     def verified_share(self) -> float:

@@ -84,3 +84,9 @@ def test_parse_date_reads_iso_and_human_dates_or_returns_none() -> None:
     assert parse_date(" 2025-09-03 ") == datetime(2025, 9, 3)
     for nothing in ("", None, "not a date at all"):
         assert parse_date(nothing) is None
+
+
+def test_trailing_decimal_zeros_do_not_make_another_figure() -> None:
+    assert bare_numbers("to 2.00%") == bare_numbers("to 2%") == {"2"}
+    assert bare_numbers("2.50 per cent") == {"2.5"} and bare_numbers("2.05") == {"2.05"}
+    assert bare_numbers("100 people") == {"100"} and bare_numbers("10.0") == {"10"}

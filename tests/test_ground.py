@@ -154,3 +154,11 @@ def test_an_event_date_the_article_does_not_state_is_dropped() -> None:
                              event_date=date(2023, 4, 15))
     grounded, _ = ground_summary(summary, art)
     assert grounded.event_date is None
+
+
+def test_support_takes_an_outlets_other_spelling_of_a_name_and_a_written_out_acronym() -> None:
+    from briefgen.notes.ground import support
+
+    assert support("Zelenskyy met Danish leaders in Copenhagen.", "Zelensky met Danish leaders in Copenhagen on Wednesday.").ok
+    assert support("The ECB cut its deposit rate to 2.00%.", "The European Central Bank cut its deposit rate to 2%.").ok
+    assert not support("The ECB cut its deposit rate to 2.25%.", "The European Central Bank cut its deposit rate to 2%.").ok

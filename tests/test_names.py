@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from briefgen.text.names import name_key, name_word, org_keys, person_key, place_keys, proper_names, text_names
+from briefgen.text.names import acronym_in, name_in, name_key, name_word, org_keys, person_key, place_keys, proper_names, text_names
 
 
 def test_capitalized_words_that_grammar_did_not_capitalize_are_names() -> None:
@@ -61,3 +61,20 @@ def test_place_keys_drop_generic_words() -> None:
     assert place_keys("Izmir province") == place_keys("Izmir") == {"l:izmir"}
     assert place_keys("North Rhine-Westphalia") == {"l:rhine", "l:westphalia"}
     assert place_keys("the capital") == set()
+
+
+def test_a_name_is_found_under_another_transliteration_or_as_its_peoples_word() -> None:
+    assert name_in("zelenskyy", "president zelensky said")
+    assert name_in("zelensky", "zelenskiy said") and name_in("zelenskiy", "by zelenskyy")
+    assert name_in("ukraine", "ukrainian forces") and name_in("ukrainian", "in ukraine")
+    assert name_in("china", "chinese firms") and name_in("russian", "russia's army")
+    # Not a different name that merely looks alike.
+    assert not name_in("marie", "maria said") and not name_in("mette", "metta")
+    assert not name_in("li", "lu")  # a root under four letters is not varied
+
+
+def test_an_acronym_is_found_where_the_text_writes_it_out() -> None:
+    assert acronym_in("ECB", "The European Central Bank trimmed its rate.")
+    assert acronym_in("NASA", "the National Aeronautics and Space Administration said")
+    assert not acronym_in("ECB", "the bank trimmed its rate")
+    assert not acronym_in("ecb", "European Central Bank")  # only a word written in capitals

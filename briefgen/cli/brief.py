@@ -88,6 +88,8 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
             + (f", {s.left_out} articles left out (--max-cost)" if s.left_out else "") + "; the model's key points verified "
             f"{g.verified + g.repaired}/{g.generated}" + (f" ({g.repaired} re-cited)" if g.repaired else "")
             + (f", {g.extracted} added from the articles" if g.extracted else "")
+            + (f"; facts two outlets share: {g.crosschecked} of {g.crosscheck_proposed} proposed kept"
+               if g.crosscheck_proposed else "")
             + (f", {g.flagged} with unsupported numbers/names" if g.flagged else "") + "; "
             f"{s.wall_time_s:.1f} s" + (f"; wrote {output}" if output else "")
         )

@@ -1,158 +1,197 @@
-"""Cross-check: one short call per story of several outlets writes the facts they share.
+"""Cross-check: short calls per story of several outlets write the facts they share.
 
 Two outlets rarely word a fact alike, so word overlap (:func:`stories.corroborate`) finds few
-shared facts: on the seeds' two reports of one press conference, none, and the story read as
-two articles stapled together. Code pairs the two outlets' sentences that share the most
-specific words (:func:`candidate_pairs`, at most three), and one call asks the model, for
-each pair, the one fact both sentences state, if any (prompt ``crosscheck``, schema
-``SharedFacts``).
+shared facts, and a story of two sources read as two articles stapled together. Code pairs
+two outlets' sentences that share the most specific words (:func:`candidate_pairs`: from all
+their sentences, at most four pairs), and the model is asked, for each pair, the one fact both
+sentences state, if any (prompt ``crosscheck``, schema ``SharedFacts``): a server model all
+pairs in one call, the embedded 1.5B model one pair a call (shown several, it mixed them up).
 
-What the model writes is checked like any key point: a shared fact stays only when both
-sentences of its pair support it as written (names, figures, quoted words,
-half its content words: :func:`briefgen.notes.ground.support`), and it then cites each of
-them (their quotes: each article's own words). The points those sentences backed go: one
-point, every outlet. A fact that fails is dropped and counted (``grounding.dropped``), so the
-share of the model's points verified as written covers these too. (Earlier designs let the
-model find the pairs among all the story's lines: the 1.5B model answered a pattern, [1, 2],
-[3, 4], …, or copied one outlet's sentence; 48 of 50 such pairs on the tune part failed the
-check; bench/RESULTS.md.)
+What the model writes is checked like any key point, and harder: a shared fact stays only
+when both sentences of a pair support it as written (names, figures, quoted words, half its
+content words: :func:`briefgen.notes.ground.support`) and it has no content word that neither
+sentence has; it then cites each of them (their quotes: each article's own words), and the
+points those sentences backed go: one point, every outlet. A proposal that fails changes
+nothing; it is counted apart (``grounding.crosscheck_proposed`` against ``crosschecked``), not
+as a key point dropped. (Earlier designs let the model find the pairs among the story's
+lines: the 1.5B model answered a pattern, [1, 2], [3, 4], …, or copied one outlet's sentence;
+48 of 50 such pairs on the tune part failed the check; bench/RESULTS.md.)
 
-Cost: one call per story of two or more independent outlets that has a candidate pair, its
-prompt at most three pairs (about 350 tokens), its reply up to three short sentences;
-cached like every call. A failed call leaves the story as it was.
+Cost: per story of two or more independent outlets with a candidate pair, one call of at most
+four pairs (server) or one call a pair (embedded, about 250 prompt tokens each, most of them
+the system prompt the server keeps cached); replies are a short sentence a pair; cached like
+every call. A failed call leaves the story as it was.
 """
 
 from __future__ import annotations
 
 import logging
-import string
+import math
+import re
 from collections.abc import Callable
 
 from briefgen.errors import LLMError
+from briefgen.llm.backends import Backend
 from briefgen.llm.client import LLMClient
 from briefgen.llm.outputs import SharedFact, SharedFacts
 from briefgen.llm.pool import map_ordered
 from briefgen.llm.prompts import Prompt
 from briefgen.models import Article, Evidence, KeyPoint, Story
 from briefgen.text.addressed import addressed_to_model, as_data
-from briefgen.text.sentences import tighten
-from briefgen.text.tokens import content_terms
+from briefgen.text.sentences import split_sentences, tighten
+from briefgen.text.tokens import content_terms, fold
 
 log = logging.getLogger(__name__)
 
-MAX_LINES = 12
-LINES_PER_ARTICLE = 6
+# Sentences of one article the pairs are drawn from: news states its facts early.
+SENTENCES_PER_ARTICLE = 30
 LINE_WORDS = 45
-MAX_PAIRS = 3
+MAX_PAIRS = 4
+_QUOTE_OPENERS = frozenset('"“‘«\'')
 MIN_SHARED_TERMS = 2
-# A word in more than this share of the story's lines is common ground, not a specific.
-COMMON_SHARE = 0.5
+# Weighted share of their specific words two sentences must have in common (measured on the
+# labeled set's multi-outlet stories: below it, pairs share a name and a verb, not a fact).
+MIN_PAIR_SCORE = 0.15
+
+# One sentence of one article: (article id, sentence number, text).
+Line = tuple[str, int, str]
 
 
-def candidate_lines(story: Story) -> list[tuple[int, str, KeyPoint]]:
-    """(line number, outlet letter, point) of the verified points the model is shown: the
-    story's points in order, at most LINES_PER_ARTICLE from one article, MAX_LINES in all."""
-    letters = {ref.id: string.ascii_uppercase[i % 26] for i, ref in enumerate(story.articles)}
-    per: dict[str, int] = {}
-    out: list[tuple[int, str, KeyPoint]] = []
-    for kp in story.key_points:
-        if not kp.verified or not kp.evidence or len(kp.article_ids) > 1:
-            continue  # one outlet's points only: a point citing two already reads as one story
-        aid = kp.evidence[0].article_id
-        if aid not in letters or per.get(aid, 0) >= LINES_PER_ARTICLE:
-            continue
-        per[aid] = per.get(aid, 0) + 1
-        out.append((len(out) + 1, letters[aid], kp))
-        if len(out) >= MAX_LINES:
-            break
-    return out
+def candidate_pairs(story: Story, articles: dict[str, Article]) -> list[tuple[Line, Line]]:
+    """The pairs of two outlets' sentences most likely to state one fact, best first.
 
-
-def _line_text(kp: KeyPoint) -> str:
-    return tighten(kp.evidence[0].quote or kp.text, LINE_WORDS)
-
-
-def candidate_pairs(lines: list[tuple[int, str, KeyPoint]]) -> list[tuple[KeyPoint, KeyPoint]]:
-    """The pairs of two articles' sentences most likely to state one fact, best first.
-
-    Scored by the content words they share beyond the story's common ground (a word most
-    lines have, like the main actor's name, says nothing); at least MIN_SHARED_TERMS; each
-    sentence in one pair at most; MAX_PAIRS in all. The model then says whether each pair
-    is one fact: a narrow question a small model answers far better than "find the pairs".
+    Drawn from every member's evidence sentences (its first SENTENCES_PER_ARTICLE), not only
+    the points the story shows: the facts two outlets share are often in sentences neither
+    one's budget shows. Scored by the specific words they share: each word weighted by how
+    rare it is among the story's sentences (the main actor's name, in most of them, says
+    little), the shared weight over the geometric mean of the two sentences' weights; at least
+    MIN_SHARED_TERMS words and MIN_PAIR_SCORE; each sentence in one pair at most; MAX_PAIRS in
+    all. The model then says the fact each pair states, if any: a narrow question a small
+    model answers far better than "find the pairs".
     """
-    terms = {n: content_terms(_line_text(kp)) for n, _, kp in lines}
-    counts: dict[str, int] = {}
-    for ts in terms.values():
+    from briefgen.notes.ground import evidence_sentences
+
+    outlet_of = {ref.id: (ref.outlet or ref.id) for ref in story.articles}
+    lines: list[Line] = []
+    for ref in story.articles:
+        if (art := articles.get(ref.id)) is not None:
+            sents = list(evidence_sentences(art).items())[:SENTENCES_PER_ARTICLE]
+            # A question states no fact, and a quotation is one outlet's words: pairs of them
+            # gave the model nothing both sides say (bench/RESULTS.md).
+            lines += [(ref.id, n, tighten(text, LINE_WORDS)) for n, text in sents
+                      if not text.rstrip().endswith("?") and text.lstrip()[:1] not in _QUOTE_OPENERS]
+    terms = [content_terms(text) for _, _, text in lines]
+    df: dict[str, int] = {}
+    for ts in terms:
         for t in ts:
-            counts[t] = counts.get(t, 0) + 1
-    common = {t for t, c in counts.items() if c > COMMON_SHARE * len(lines)}
+            df[t] = df.get(t, 0) + 1
+    weight = {t: math.log(len(lines) / c) for t, c in df.items()}
+    mass = [sum(weight[t] for t in ts) for ts in terms]
     scored = []
-    for i, (n, _, ka) in enumerate(lines):
-        for m, _, kb in lines[i + 1:]:
-            if ka.evidence[0].article_id == kb.evidence[0].article_id:
+    for i, (aid, _, text) in enumerate(lines):
+        for j in range(i + 1, len(lines)):
+            bid = lines[j][0]
+            if bid == aid or outlet_of[bid] == outlet_of[aid] or not mass[i] or not mass[j]:
                 continue
-            shared = len((terms[n] & terms[m]) - common)
-            if shared >= MIN_SHARED_TERMS:
-                scored.append((-shared, n, m))
-    by_n = {n: kp for n, _, kp in lines}
+            shared = terms[i] & terms[j]
+            if len(shared) < MIN_SHARED_TERMS or fold(text) == fold(lines[j][2]):
+                continue  # a wire copy's sentence: corroborate() cites both without a call
+            score = sum(weight[t] for t in shared) / math.sqrt(mass[i] * mass[j])
+            if score >= MIN_PAIR_SCORE:
+                scored.append((-score, i, j))
     used: set[int] = set()
-    out: list[tuple[KeyPoint, KeyPoint]] = []
-    for _, n, m in sorted(scored):
-        if n in used or m in used:
+    out: list[tuple[Line, Line]] = []
+    for _, i, j in sorted(scored):
+        if i in used or j in used:
             continue
-        used |= {n, m}
-        out.append((by_n[n], by_n[m]))
+        used |= {i, j}
+        out.append((lines[i], lines[j]))
         if len(out) >= MAX_PAIRS:
             break
     return out
 
 
-def apply_shared(story: Story, pairs: list[tuple[KeyPoint, KeyPoint]],
-                 shared: list[SharedFact]) -> tuple[Story, int, int]:
-    """Add every shared fact that both sentences of its pair support, in place of the two
-    points they backed; returns the story, the facts proposed and the facts kept."""
-    from briefgen.notes.ground import support
+def _backs(point: KeyPoint, line: Line) -> bool:
+    return bool(point.evidence) and point.evidence[0].article_id == line[0] and line[1] in point.evidence[0].sentences
 
+
+def apply_shared(story: Story, pairs: list[tuple[Line, Line]],
+                 shared: list[SharedFact]) -> tuple[Story, int, int]:
+    """Add every shared fact that both sentences of a pair support, first, in place of the
+    one-outlet points those sentences backed; returns the story, the facts proposed and kept."""
     done: set[int] = set()
     new_points: list[KeyPoint] = []
-    gone: set[int] = set()
+    used: list[Line] = []
     proposed = kept = 0
     for fact in shared:
         proposed += 1
-        text = tighten(fact.text.strip())
-        if not 1 <= fact.pair <= len(pairs) or fact.pair in done or not text or addressed_to_model(text):
+        found = _supported(fact, pairs, done)
+        if found is None:
+            log.info("story %s: shared fact %r is not supported by both sentences of a pair; dropped",
+                     story.id, fact.text)
             continue
-        ka, kb = pairs[fact.pair - 1]
-        ea, eb = ka.evidence[0], kb.evidence[0]
-        if not (support(text, ea.quote or ka.text).ok and support(text, eb.quote or kb.text).ok):
-            log.info("story %s: shared fact %r is not supported by both sentences of pair %d; dropped",
-                     story.id, text, fact.pair)
-            continue
-        done.add(fact.pair)
+        text, k = found
+        done.add(k)
         kept += 1
-        gone |= {id(ka), id(kb)}
+        a, b = pairs[k - 1]
+        used += [a, b]
         new_points.append(KeyPoint(text=text, verified=True, status="verified", evidence=[
-            Evidence(article_id=ev.article_id, sentences=ev.sentences, quote=ev.quote) for ev in (ea, eb)]))
+            Evidence(article_id=aid, sentences=[n], quote=quote) for aid, n, quote in (a, b)]))
     if not new_points:
         return story, proposed, 0
-    points = new_points + [kp for kp in story.key_points if id(kp) not in gone]
+    rest = [kp for kp in story.key_points if not any(_backs(kp, line) for line in used)]
+    points = new_points + rest
     # Facts more outlets state first; otherwise the story's order.
     order = sorted(range(len(points)), key=lambda i: (-len(points[i].article_ids), i))
     return story.model_copy(update={"key_points": [points[i] for i in order]}), proposed, kept
 
 
-def call_bound(articles: list[Article], prompt: Prompt, counter: Callable[[list[dict[str, str]]], int]) -> tuple[int, int]:
+def _supported(fact: SharedFact, pairs: list[tuple[Line, Line]], done: set[int]) -> tuple[str, int] | None:
+    """(text, pair number) of a shared fact both sentences of a pair support, or None.
+
+    The 1.5B model often numbers a fact one pair off, or writes two sentences (one of each
+    side): each sentence of the text is tried against its own pair first, then the others
+    not yet used."""
+    from briefgen.notes.ground import support
+
+    order = [fact.pair] + [k for k in range(1, len(pairs) + 1) if k != fact.pair]
+    for sentence in split_sentences(_BOTH_SAY.sub("", fact.text.strip())) or [""]:
+        text = tighten(sentence)
+        text = text[:1].upper() + text[1:]
+        if not text or addressed_to_model(text):
+            continue
+        for k in order:
+            if not 1 <= k <= len(pairs) or k in done:
+                continue
+            a, b = pairs[k - 1]
+            # Every content word from one of the two sentences: a word neither has is the
+            # model's ("Plemons was nominated for Best Actor" of two lines saying he won it).
+            if content_terms(text) <= content_terms(a[2]) | content_terms(b[2]) and \
+                    support(text, a[2]).ok and support(text, b[2]).ok:
+                return text, k
+    return None
+
+
+# A small model often opens with the question's words: "Both sentences state that ...".
+_BOTH_SAY = re.compile(r"^(?:both (?:sentences|outlets|reports)|the two (?:sentences|outlets|reports))"
+                       r"\s+(?:state|say|report|mention|agree)s?\s+(?:that\s+)?", re.I)
+
+
+def call_bound(articles: list[Article], prompt: Prompt, counter: Callable[[list[dict[str, str]]], int],
+               per_call: int = MAX_PAIRS) -> tuple[int, int]:
     """(calls, prompt tokens) the cross-check can make at most on these articles, before
-    clustering says which stories have several outlets: one call per story of two or more,
-    so at most half the articles; each call at most MAX_PAIRS pairs of the longest lines."""
+    clustering says which stories have several outlets: at most one story of two or more per
+    two articles, each MAX_PAIRS pairs of the longest lines, ``per_call`` pairs a call."""
     from briefgen.notes.ground import evidence_sentences
 
-    calls = len(articles) // 2
-    if not calls:
+    stories = len(articles) // 2
+    if not stories:
         return 0, 0
+    per_call = max(1, min(per_call, MAX_PAIRS))
     lines = sorted((tighten(t, LINE_WORDS) for a in articles for t in evidence_sentences(a).values()),
-                   key=len, reverse=True)[: 2 * MAX_PAIRS]
+                   key=len, reverse=True)[: 2 * per_call]
     pairs = [{"n": i + 1, "a": lines[2 * i], "b": lines[2 * i + 1]} for i in range(len(lines) // 2)]
+    calls = stories * -(-MAX_PAIRS // per_call)
     return calls, calls * counter(render_messages(prompt, pairs))
 
 
@@ -162,23 +201,37 @@ def render_messages(prompt: Prompt, pairs: list[dict[str, object]]) -> list[dict
                                 for p in pairs])
 
 
-def crosscheck_story(story: Story, ask: Callable[[list[dict[str, object]]], SharedFacts]) -> tuple[Story, int, int]:
-    """Ask which candidate pairs of a multi-outlet story state one fact; keep the supported."""
-    pairs = candidate_pairs(candidate_lines(story))
-    if not pairs:
-        return story, 0, 0  # nothing two outlets might share: no call
-    reply = ask([{"n": i, "a": _line_text(ka), "b": _line_text(kb)} for i, (ka, kb) in enumerate(pairs, start=1)])
-    return apply_shared(story, pairs, reply.shared)
+def crosscheck_story(story: Story, articles: dict[str, Article],
+                     ask: Callable[[list[dict[str, object]]], SharedFacts],
+                     pairs_per_call: int = MAX_PAIRS) -> tuple[Story, int, int]:
+    """Ask which candidate pairs of a multi-outlet story state one fact; keep the supported.
+
+    ``pairs_per_call`` pairs a call: the embedded 1.5B model is asked one pair at a time (it
+    mixes pairs up when shown several: 30 of 56 pairs' facts kept one at a time, 18 of 56
+    three at a time, on the labeled set's tune part); a server model gets them all at once."""
+    pairs = candidate_pairs(story, articles)
+    proposed = kept = 0
+    for start in range(0, len(pairs), max(1, pairs_per_call)):
+        chunk = pairs[start:start + max(1, pairs_per_call)]
+        reply = ask([{"n": i, "a": a[2], "b": b[2]} for i, (a, b) in enumerate(chunk, start=1)])
+        story, p, k = apply_shared(story, chunk, reply.shared)
+        proposed, kept = proposed + p, kept + k
+    return story, proposed, kept
+
+
+def pairs_per_call(backend: Backend) -> int:
+    """Candidate pairs a cross-check call holds: one for the embedded model, all for a server."""
+    return 1 if backend.kind == "embedded" else MAX_PAIRS
 
 
 class _OverBudget(Exception):
     pass
 
 
-def crosscheck_stories(stories: list[Story], client: LLMClient, prompt: Prompt,
+def crosscheck_stories(stories: list[Story], articles: dict[str, Article], client: LLMClient, prompt: Prompt,
                        advance: Callable[[str], object] | None = None, workers: int = 1,
                        reserve: Callable[[list[dict[str, str]], int], bool] | None = None,
-                       ) -> tuple[list[Story], int, int]:
+                       pairs_per_call: int = MAX_PAIRS) -> tuple[list[Story], int, int]:
     """Cross-check every story of two or more outlets; returns the stories and the shared
     facts proposed and kept. ``workers`` calls in flight (server backends: the configured
     concurrency, under the client's shared gate); the stories keep their order.
@@ -198,7 +251,7 @@ def crosscheck_stories(stories: list[Story], client: LLMClient, prompt: Prompt,
                                      prompt_hash=prompt.hash, article_id=story.id)
 
         try:
-            return crosscheck_story(story, ask)
+            return crosscheck_story(story, articles, ask, pairs_per_call)
         except _OverBudget:
             log.warning("story %s: cross-check left out: its call would take the build past --max-cost", story.id)
             return story, 0, 0

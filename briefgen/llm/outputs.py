@@ -82,7 +82,7 @@ class SharedFact(BaseModel):
 class SharedFacts(BaseModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra=_all_required)
 
-    shared: _items(SharedFact, 3) = Field(default_factory=list)  # type: ignore[valid-type]
+    shared: _items(SharedFact, 4) = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 # Two articles the clustering features cannot separate: do they report one event?

@@ -28,7 +28,7 @@ from briefgen.text.actors import pairs_agree
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS, is_title_word
 from briefgen.text.figures import bare_numbers, explicit_dates, weekday_date
-from briefgen.text.names import name_word, proper_names
+from briefgen.text.names import acronym_in, name_in, name_word, proper_names
 from briefgen.text.sentences import lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers, fold, normalize
 
@@ -95,6 +95,11 @@ def _normalized(text: str) -> tuple[str, str]:
     return norm, fold(norm)
 
 
+def _as_written(folded_name: str, text: str) -> str:
+    m = re.search(r"\b" + re.escape(folded_name) + r"\b", text, re.I)
+    return m.group(0) if m else folded_name
+
+
 def may_support(terms: set[str], evidence_text: str, share: float) -> bool:
     """Whether ``evidence_text`` holds ``share`` of a claim's content ``terms``: the cheap part
     of :func:`support` (whose coverage it is), checked first by the callers that try many
@@ -113,7 +118,9 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
     norm_evidence, folded_evidence = _normalized(evidence_text)
     # A day or month is a figure too: "on Thursday" is not supported by a sentence without it.
     numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text) and _days(point) <= _days(evidence_text)
-    missing = {name for name in _names(point) if name not in folded_evidence}
+    missing = {name for name in _names(point) if not name_in(name, folded_evidence)}
+    # An agency named by its initials where the evidence writes it out ("ECB").
+    missing = {name for name in missing if not acronym_in(_as_written(name, point), evidence_text)}
     if missing and context:
         have_names = {fold(n) for n in _names(evidence_text)}
         missing = {name for name in missing if not _named_in_full(name, evidence_text, have_names, context)}

@@ -56,8 +56,12 @@ def numbers(text: str) -> list[str]:
 
 
 def bare_numbers(text: str) -> set[str]:
-    """Figures without a percent sign: '2.75 per cent' and 'a rate of 2.75' state one figure."""
-    return {v.removesuffix("%") for v in numbers(text)}
+    """Figures without a percent sign or trailing decimal zeros: '2.75 per cent' and 'a rate
+    of 2.75' state one figure, as do '2.00%' and '2%'."""
+    return {_TRAILING_ZEROS.sub(r"\1", v.removesuffix("%")) for v in numbers(text)}
+
+
+_TRAILING_ZEROS = re.compile(r"(?:(\.\d*?[1-9])0+|\.0+)$")
 
 
 def is_year(n: str) -> bool:

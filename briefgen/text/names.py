@@ -68,6 +68,62 @@ def _proper_names(text: str, headings: bool, sentence_start: bool) -> frozenset[
     return frozenset(out)
 
 
+# Transliteration writes one Slavic surname's ending several ways: Zelensky, Zelenskyy,
+# Zelenskiy; Dmitry, Dmitriy. Only the ending's y/i/j letters vary, after a root of 4+ letters.
+_TRANSLIT_END = re.compile(r"[yij]+$")
+
+
+@lru_cache(maxsize=1 << 14)
+def _spelled_alike(name: str) -> re.Pattern[str] | None:
+    root = _TRANSLIT_END.sub("", name)
+    if root == name or len(root) < 4:
+        return None
+    return re.compile(r"\b" + re.escape(root) + r"[yij]*\b")
+
+
+# A country and its people's adjective share a root: Ukraine/Ukrainian, Russia/Russian,
+# China/Chinese, Canada/Canadian, Britain/British (4+ letters of root).
+_PEOPLE_ENDS = ("ian", "ean", "an", "ese", "ish")
+
+
+@lru_cache(maxsize=1 << 14)
+def _demonym_root(name: str) -> re.Pattern[str] | None:
+    roots = [name[: -len(end)] for end in _PEOPLE_ENDS if name.endswith(end)]
+    if roots:
+        other = r"(?:e|a)?"
+    elif name.endswith(("e", "a")):
+        roots, other = [name[:-1]], "(?:" + "|".join(_PEOPLE_ENDS) + ")"
+    roots = [r for r in roots if len(r) >= 4]
+    if not roots:
+        return None
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, roots)) + ")" + other + r"\b")
+
+
+def name_in(name: str, folded_text: str) -> bool:
+    """Whether the folded name word ``name`` is in ``folded_text``: spelled as written, with
+    another transliteration of its ending (a point's "Zelenskyy" in an outlet's "Zelensky"),
+    or as the country's or its people's word (a point's "Ukraine" in "Ukrainian forces")."""
+    if name in folded_text:
+        return True
+    return any(p is not None and p.search(folded_text) is not None
+               for p in (_spelled_alike(name), _demonym_root(name)))
+
+
+_LINK_WORDS = frozenset({"of", "for", "and", "the", "on", "de", "du", "des", "la"})
+
+
+def acronym_in(acronym: str, text: str) -> bool:
+    """Whether ``text`` writes out ``acronym`` (2-6 capitals, e.g. "ECB"): capitalized words
+    whose initials spell it, linking words between them skipped ("European Central Bank",
+    "Disaster and Emergency Management Authority" for AFAD)."""
+    if not (2 <= len(acronym) <= 6 and acronym.isalpha() and acronym.isupper()):
+        return False
+    words = re.findall(r"[\w'’-]+", ascii_quotes(text))
+    caps = [w for w in words if w.casefold() not in _LINK_WORDS]
+    initials = "".join(w[0] if w[0].isupper() else " " for w in caps)
+    return acronym in initials
+
+
 def name_key(token: str) -> str:
     """A proper-name token's clustering key: its first six letters (Zelensky/Zelenskyy), or ''."""
     word = name_word(token)
