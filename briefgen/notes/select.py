@@ -18,8 +18,9 @@ import re
 
 from briefgen.models import Article, Evidence, KeyPoint
 from briefgen.text.figures import bare_numbers, is_year
+from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS
 from briefgen.text.names import proper_names
-from briefgen.text.sentences import tighten
+from briefgen.text.sentences import MAX_POINT_WORDS, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers
 
 # Share of a text's content terms already said by an earlier point (or the summary) above
@@ -52,10 +53,21 @@ _DEFINITION = re.compile(
 # part: bench/RESULTS.md). A long article spreads its facts over more sentences.
 SENTENCES_PER_POINT = 3
 
+_CALENDAR = frozenset(w.casefold() for w in (*MONTH_NAMES, *WEEKDAYS)) | {"sept", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
 
 def point_budget(sentences: int, max_key_points: int) -> int:
     """How many points an article of ``sentences`` evidence sentences brings to its story."""
     return max(max_key_points - 1, min(2 * max_key_points, round(sentences / SENTENCES_PER_POINT)))
+
+
+# A number that is part of a name ("Article 5", "Launch Complex 36", "Falcon 9") is no figure of
+# the day's news; a date ("June 4") is.
+_LABEL_NUMBER = re.compile(r"\b([A-Z][a-z]+) (\d+)\b(?![.,]\d)")
+
+
+def _label_numbers(text: str) -> set[str]:
+    return {n for word, n in _LABEL_NUMBER.findall(text) if word.casefold() not in _CALENDAR}
 
 
 def newsworthiness(text: str, n: int, year: int | None = None) -> float:
@@ -63,7 +75,7 @@ def newsworthiness(text: str, n: int, year: int | None = None) -> float:
     A recap of earlier events (a recap phrase, or only years before ``year``, the article's)
     or a definition of an organisation counts for little."""
     plain = ascii_quotes(text)
-    score = 2.5 * len(bare_numbers(plain)) + len(proper_names(plain, headings=True)) + (1.5 if '"' in plain else 0.0)
+    score = 2.5 * len(bare_numbers(plain) - _label_numbers(plain)) + len(proper_names(plain, headings=True)) + (1.5 if '"' in plain else 0.0)
     years = [int(n) for n in bare_numbers(plain) if is_year(n)]
     if _RECAP.search(plain) or _DEFINITION.search(plain) or (year and years and max(years) < year):
         score /= 3
@@ -98,8 +110,8 @@ def top_up(points: list[KeyPoint], summary: str, article: Article, sentences: di
         if len(out) >= min_points or -score < MIN_NEWSWORTHINESS:
             break
         text = sentences[n]
-        if covers(text, covered, 0.5):
-            continue
+        if covers(text, covered, 0.5) or len(tighten(text).split()) > MAX_POINT_WORDS:
+            continue  # said already, or too long to read as one point even tightened (a long quote)
         out.append(extracted_point(article.id, n, text))
         covered.append(content_terms(text))
         extracted += 1
