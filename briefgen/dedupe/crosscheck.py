@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 SENTENCES_PER_ARTICLE = 30
 LINE_WORDS = 45
 MAX_PAIRS = 4
+ARTICLES_PAIRED = 4
 _QUOTE_OPENERS = frozenset('"“‘«\'')
 MIN_SHARED_TERMS = 2
 # Weighted share of their specific words two sentences must have in common (measured on the
@@ -73,8 +74,13 @@ def candidate_pairs(story: Story, articles: dict[str, Article]) -> list[tuple[Li
 
     outlet_of = {ref.id: (ref.outlet or ref.id) for ref in story.articles}
     lines: list[Line] = []
+    outlets: set[str] = set()
     for ref in story.articles:
-        if (art := articles.get(ref.id)) is not None:
+        # The first articles of ARTICLES_PAIRED outlets (the lead first): pairs grow with the
+        # square of the sentences, and a story of 20 outlets needs no more than four of them.
+        if (art := articles.get(ref.id)) is not None and outlet_of[ref.id] not in outlets \
+                and len(outlets) < ARTICLES_PAIRED:
+            outlets.add(outlet_of[ref.id])
             sents = list(evidence_sentences(art).items())[:SENTENCES_PER_ARTICLE]
             # A question states no fact, and a quotation is one outlet's words: pairs of them
             # gave the model nothing both sides say (bench/RESULTS.md).
