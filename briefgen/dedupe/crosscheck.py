@@ -131,7 +131,7 @@ def apply_shared(story: Story, pairs: list[tuple[Line, Line]],
     proposed = kept = 0
     for fact in shared:
         proposed += 1
-        found = _supported(fact, pairs, done)
+        found = match_fact(fact, pairs, done)
         if found is None:
             log.info("story %s: shared fact %r is not supported by both sentences of a pair; dropped",
                      story.id, fact.text)
@@ -152,7 +152,7 @@ def apply_shared(story: Story, pairs: list[tuple[Line, Line]],
     return story.model_copy(update={"key_points": [points[i] for i in order]}), proposed, kept
 
 
-def _supported(fact: SharedFact, pairs: list[tuple[Line, Line]], done: set[int]) -> tuple[str, int] | None:
+def match_fact(fact: SharedFact, pairs: list[tuple[Line, Line]], done: set[int]) -> tuple[str, int] | None:
     """(text, pair number) of a shared fact both sentences of a pair support, or None.
 
     The 1.5B model often numbers a fact one pair off, or writes two sentences (one of each
