@@ -30,6 +30,8 @@ problems are printed as warnings.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import html as html_lib
 import json
 import os
@@ -46,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWSSET = ROOT / "tests" / "fixtures" / "newsset"
@@ -903,10 +906,24 @@ def copy_inputs(events: list[Event], dest: Path, *, no_dates: bool = False) -> d
     return names
 
 
+@contextlib.contextmanager
+def _fixed_dir(path: Path) -> Iterator[Path]:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def build(events: list[Event], out: Path, *, no_dates: bool = False, extra: list[str] | None = None,
           max_stories: int | None = None, show_unverified: bool = False) -> tuple[dict[str, Any], str, float]:
     """Build the brief of the events' files with the CLI; (brief JSON, command, wall seconds)."""
-    with tempfile.TemporaryDirectory(prefix="newsset-") as tmp:
+    # A folder named by the set it holds, not a random one: an article's id hashes its path,
+    # and stories order their members by id, so a random folder made two builds of the same
+    # cached replies differ (which pairs the cross-check asked, which points a story showed).
+    key = hashlib.sha256("\n".join(sorted(a.file for ev in events for a in ev.articles)).encode()).hexdigest()[:10]
+    with _fixed_dir(Path(tempfile.gettempdir()) / f"briefgen-newsset-{key}{'-nodates' if no_dates else ''}") as tmp:
         inputs = Path(tmp) / "articles"
         inputs.mkdir()
         copied = copy_inputs(events, inputs, no_dates=no_dates)
