@@ -146,6 +146,9 @@ class Settings(BaseModel):
     crosscheck: bool = Field(True, description="short calls per story of several outlets write the facts they "
                              "share, each one point citing every outlet (prompt crosscheck); a fact is kept only "
                              "when both outlets' sentences support it; the embedded model is asked one pair a call")
+    crosscheck_pairs_per_call: int | None = Field(None, ge=1, le=4, description="candidate pairs a cross-check call "
+                                                  "holds (default: 1 for the embedded model, which mixes pairs up "
+                                                  "when shown several; 4 for a server or OpenAI)")
     cluster_judge: bool = Field(False, description="one short yes/no call per pair of articles the clustering "
                                 "features barely decide (prompt judge); off by default: on the labeled set the embedded "
                                 "model judged 19 of 19 such pairs right and changed no story (bench/RESULTS.md)")

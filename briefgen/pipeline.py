@@ -344,7 +344,7 @@ def build_brief(
             built, grounding.crosscheck_proposed, grounding.crosschecked = crosscheck.crosscheck_stories(
                 built, by_id, client, prompt, progress.advance, workers=workers_for(client, settings),
                 reserve=(lambda m, n: budget.reserve(count(m), n)) if budget is not None else None,
-                pairs_per_call=crosscheck.pairs_per_call(client.backend))
+                pairs_per_call=crosscheck.pairs_per_call(client.backend, settings.crosscheck_pairs_per_call))
             prompt_versions[prompt.name] = prompt.label
             records = client.records[calls_before:]
         for story in built:
@@ -429,7 +429,7 @@ def estimate_brief(
                    output_tokens_expected=expected, counting=how, price=price, batch=settings.batch,
                    output_basis=(f"the average of {replies} recorded replies of this model" if replies
                                  else "no recorded replies of this model yet: only the bound"))
-    per_call = crosscheck.pairs_per_call(backend)
+    per_call = crosscheck.pairs_per_call(backend, settings.crosscheck_pairs_per_call)
     for name, bound in (("crosscheck", functools.partial(crosscheck.call_bound, per_call=per_call)
                          if crosscheck_wanted(settings, backend) else None),
                         ("judge", judge.call_bound if settings.cluster_judge else None)):

@@ -248,3 +248,21 @@ def test_the_bound_counts_one_call_a_pair_for_the_embedded_model() -> None:
     one_calls, one_tokens = call_bound([HERALD, WIRE], prompt, count, per_call=1)
     assert server_calls == 1 and one_calls == MAX_PAIRS
     assert one_tokens > server_tokens  # each call repeats the instructions
+
+
+def test_a_server_model_can_be_asked_one_pair_a_call(fake_llm, tmp_path: Path) -> None:
+    fake_llm.responder = notes_responder
+    folder = _two_outlets(tmp_path)
+    with (folder / "herald.md").open("a", encoding="utf-8") as fh:
+        fh.write("\nAir raid sirens sounded across Kyiv overnight as drones approached the capital.\n")
+    with (folder / "wire.md").open("a", encoding="utf-8") as fh:
+        fh.write("\nSirens sounded in Kyiv overnight while drones approached.\n")
+    folder = str(folder)
+    build_brief([folder], Settings(base_url=fake_llm.base_url, api_key="k", model="m", state_path=str(tmp_path / "a.db")))
+    together = [len(PAIR.findall(user_text(r.json))) for r in fake_llm.story_requests]
+    fake_llm.requests.clear()
+    build_brief([folder], Settings(base_url=fake_llm.base_url, api_key="k", model="m", state_path=str(tmp_path / "b.db"),
+                                   crosscheck_pairs_per_call=1))
+    one = [len(PAIR.findall(user_text(r.json))) for r in fake_llm.story_requests]
+    assert len(together) == 1 and together[0] >= 2
+    assert one == [1] * together[0]

@@ -225,8 +225,11 @@ def crosscheck_story(story: Story, articles: dict[str, Article],
     return story, proposed, kept
 
 
-def pairs_per_call(backend: Backend) -> int:
-    """Candidate pairs a cross-check call holds: one for the embedded model, all for a server."""
+def pairs_per_call(backend: Backend, configured: int | None = None) -> int:
+    """Candidate pairs a cross-check call holds: as configured, else one for the embedded
+    model and all for a server (a small model on a server may want 1: the setting)."""
+    if configured is not None:
+        return max(1, min(configured, MAX_PAIRS))
     return 1 if backend.kind == "embedded" else MAX_PAIRS
 
 
