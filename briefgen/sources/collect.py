@@ -20,6 +20,7 @@ import asyncio
 import concurrent.futures
 import logging
 import re
+import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -27,7 +28,7 @@ from typing import IO, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from briefgen.config import Settings, SourceSpec
-from briefgen.errors import FetchError
+from briefgen.errors import FetchError, InputError, NoArticlesError
 from briefgen.models import Article, ContentKind, Failure, SourceRef, sha256_hex
 from briefgen.sources import ingest
 from briefgen.sources.catalog import Source, matches_filters, split_sources
@@ -354,3 +355,20 @@ def _under(path: str, key: str) -> bool:
 
 
 __all__ = ["Collected", "SourceResult", "Window", "collect_remote", "day_window", "load_all", "parse_since", "run_async"]
+
+
+def load_articles(sources: Sequence[str | SourceSpec], settings: Settings, progress: Progress | None,
+                  stdin: IO[str] | None, brief_date: date | None, since: datetime | None) -> tuple[list[Article], list[Failure]]:
+    """The articles of ``sources`` (and what could not be read); an error when there are none."""
+    window = day_window(brief_date or date.today(), since)
+    articles, failures = load_all(list(sources), settings, window=window, progress=progress,
+                                          stdin=stdin if stdin is not None else sys.stdin)
+    if articles:
+        return articles, failures
+    if len(failures) == 1:
+        raise InputError(failures[0].source, failures[0].reason)
+    if failures:
+        raise NoArticlesError(", ".join(f.source for f in failures[:3]), "no article could be read: " + failures[0].reason)
+    raise NoArticlesError(" ".join(s if isinstance(s, str) else s.label for s in sources) or "(no sources)",
+                          "no articles found" + (" in the time window" if any(
+                              not isinstance(s, str) or "://" in s for s in sources) else ""))
