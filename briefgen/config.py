@@ -181,9 +181,10 @@ class Settings(BaseModel):
 
     # ---- derived locations -------------------------------------------------------------
     def data_dir(self) -> Path:
-        if self.home:
-            return Path(self.home)
-        return Path(platformdirs.user_data_dir(APP))
+        # BRIEFGEN_HOME holds everything, for Settings built in code too (not only by
+        # load_settings): a library caller's or a test's state never lands in the user's.
+        home = self.home or os.environ.get("BRIEFGEN_HOME")
+        return Path(home) if home else Path(platformdirs.user_data_dir(APP))
 
     def cache_dir(self) -> Path:
         if self.model_dir:
