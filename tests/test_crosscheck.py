@@ -117,7 +117,7 @@ def test_a_fact_numbered_one_pair_off_or_run_into_a_second_sentence_is_matched_t
 def test_the_embedded_model_is_asked_one_pair_a_call() -> None:
     asked: list[list[dict[str, object]]] = []
 
-    def ask(pairs: list[dict[str, object]]) -> SharedFacts:
+    def ask(pairs: list[dict[str, object]], retry: list[dict[str, str]] | None) -> SharedFacts:
         asked.append(pairs)
         return SharedFacts(shared=[])
 
@@ -246,7 +246,7 @@ def test_the_bound_counts_one_call_a_pair_for_the_embedded_model() -> None:
     count = lambda messages: sum(len(m["content"]) for m in messages)  # noqa: E731
     server_calls, server_tokens = call_bound([HERALD, WIRE], prompt, count)
     one_calls, one_tokens = call_bound([HERALD, WIRE], prompt, count, per_call=1)
-    assert server_calls == 1 and one_calls == MAX_PAIRS
+    assert server_calls == 1 and one_calls == 2 * MAX_PAIRS  # each pair: a call and, at most, a second try
     assert one_tokens > server_tokens  # each call repeats the instructions
 
 
@@ -266,3 +266,28 @@ def test_a_server_model_can_be_asked_one_pair_a_call(fake_llm, tmp_path: Path) -
     one = [len(PAIR.findall(user_text(r.json))) for r in fake_llm.story_requests]
     assert len(together) == 1 and together[0] >= 2
     assert one == [1] * together[0]
+
+
+def test_a_refused_fact_gets_one_more_try_told_the_words_a_sentence_lacks() -> None:
+    calls: list[list[dict[str, str]] | None] = []
+
+    def ask(pairs: list[dict[str, object]], retry: list[dict[str, str]] | None) -> SharedFacts:
+        calls.append(retry)
+        if retry is None:  # the first answer copies the herald's day and place
+            return SharedFacts(shared=[SharedFact(pair=1, text="Zelensky asked Trump by phone on Thursday for sanctions on Russia.")])
+        return SharedFacts(shared=[SharedFact(pair=1, text="Zelensky asked Trump by phone for sanctions on Russia.")])
+
+    s = story(kp(HERALD, "Zelensky said"), kp(WIRE, "Zelenskyy"))
+    only_call = [CALL]
+    from briefgen.dedupe import crosscheck as cc
+
+    sent = [{"n": 1, "a": CALL[0][2], "b": CALL[1][2]}]
+    reply = ask(sent, None)
+    assert cc.apply_shared(s, only_call, reply.shared)[2] == 0  # "Thursday": not in the wire's sentence
+    why = cc.feedback(reply.shared[0].text, *CALL)
+    assert why is not None and "(B) does not say: Thursday" in why and "(A) does not say: asked." in why
+    out, proposed, kept = cc.crosscheck_story(s, ARTICLES, ask, pairs_per_call=1)
+    assert kept >= 1 and calls.count(None) >= 1 and any(c for c in calls if c)
+    retry = next(c for c in calls if c)
+    assert retry[0]["role"] == "assistant" and "Thursday" in retry[0]["content"] and retry[1]["content"].startswith("Sentence (A)")
+    assert any(p.article_ids == ["a", "b"] and "Thursday" not in p.text for p in out.key_points)
