@@ -22,10 +22,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Iterator
 
 import pytest
+from feedserver import QuietServer
 
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any] | Reply"]
 
@@ -132,7 +133,7 @@ class FakeOpenAI:
         self.responder: Responder | None = None
         self._queue: deque[str | dict[str, Any] | Reply] = deque()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = QuietServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
