@@ -214,6 +214,8 @@ class FakeOpenAI:
             def _record(self) -> Any:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                if len(raw) < length:  # the client hung up mid-request (killed): nothing was asked
+                    raise ConnectionResetError("request body cut short")
                 try:
                     parsed = json.loads(raw) if raw else None
                 except ValueError:
