@@ -568,6 +568,28 @@ def verified_figures(brief: dict[str, Any], *, max_key_points: int, show_unverif
     }
 
 
+def _cited_by_several(ev: Event, story: dict[str, Any] | None, opts: dict[str, Any], cited_list: list[dict[str, Any]]) -> int:
+    """How many of ``ev``'s facts two or more non-wire articles state; each one carried by one
+    shown key point of ``story`` citing two or more of them is appended to ``cited_list``."""
+    if story is None:
+        return 0
+    wires = {source_key(a.file) for a in ev.articles if a.wire_of}
+    file_of = {ref.get("id"): source_key(ref.get("source") or "") for ref in story.get("articles") or []
+               if isinstance(ref, dict)}
+    total = 0
+    for fact in ev.facts:
+        stating = {source_key(f) for f in fact.in_} - wires
+        if len(stating) < 2:
+            continue
+        total += 1
+        for kp in shown_points(story, **opts):
+            cited = {file_of.get(e.get("article_id")) for e in kp.get("evidence") or []}
+            if len(cited & stating) >= 2 and carries(fact.all, kp.get("text") or ""):
+                cited_list.append({"event": ev.event, "fact": fact.text, "point": kp.get("text")})
+                break
+    return total
+
+
 def score(brief: dict[str, Any], events: list[Event], *, all_events: list[Event] | None = None,
           max_key_points: int = MAX_KEY_POINTS, show_unverified: bool | None = None) -> dict[str, Any]:
     """Every figure for ``brief`` against ``events`` (the scored split). Furniture and background
@@ -594,9 +616,11 @@ def score(brief: dict[str, Any], events: list[Event], *, all_events: list[Event]
     # key facts
     beats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     missed, carried_list = [], []
+    shared_total, shared_cited = 0, []  # facts several outlets state: ONE shown point citing 2+ of them
     for ev in events:
         si = plurality_story(ev, asg)
         sents = shown_sentences(stories[si], **opts) if si is not None else []
+        shared_total += _cited_by_several(ev, stories[si] if si is not None else None, opts, shared_cited)
         for fact in ev.facts:
             beats[ev.beat][1] += 1
             hit = carrying_sentence(fact, sents)
@@ -607,25 +631,6 @@ def score(brief: dict[str, Any], events: list[Event], *, all_events: list[Event]
                 why = ("no story" if si is None else
                        f"story {si + 1} not shown" if not stories[si].get("shown", True) else f"story {si + 1}")
                 missed.append({"event": ev.event, "beat": ev.beat, "fact": fact.text, "where": why})
-    # facts several outlets state: carried by ONE shown key point citing two or more of them
-    shared_total, shared_cited = 0, []
-    for ev in events:
-        si = plurality_story(ev, asg)
-        wires = {source_key(a.file) for a in ev.articles if a.wire_of}
-        if si is None:
-            continue
-        file_of = {ref.get("id"): source_key(ref.get("source") or "") for ref in stories[si].get("articles") or []
-                   if isinstance(ref, dict)}
-        for fact in ev.facts:
-            stating = {source_key(f) for f in fact.in_} - wires
-            if len(stating) < 2:
-                continue
-            shared_total += 1
-            for kp in shown_points(stories[si], **opts):
-                cited = {file_of.get(ev_.get("article_id")) for ev_ in kp.get("evidence") or []}
-                if len(cited & stating) >= 2 and carries(fact.all, kp.get("text") or ""):
-                    shared_cited.append({"event": ev.event, "fact": fact.text, "point": kp.get("text")})
-                    break
     total_facts = sum(t for _, t in beats.values())
     total_carried = sum(c for c, _ in beats.values())
 

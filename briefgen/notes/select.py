@@ -18,7 +18,7 @@ import re
 
 from briefgen.models import Article, Evidence, KeyPoint
 from briefgen.text.figures import bare_numbers, is_year
-from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS
+from briefgen.text.lexicon import MONTHS, WEEKDAYS
 from briefgen.text.names import proper_names
 from briefgen.text.sentences import MAX_POINT_WORDS, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers
@@ -53,7 +53,7 @@ _DEFINITION = re.compile(
 # part: bench/RESULTS.md). A long article spreads its facts over more sentences.
 SENTENCES_PER_POINT = 3
 
-_CALENDAR = frozenset(w.casefold() for w in (*MONTH_NAMES, *WEEKDAYS)) | {"sept", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+_CALENDAR = frozenset(MONTHS) | frozenset(w.casefold() for w in WEEKDAYS)
 
 
 def point_budget(sentences: int, max_key_points: int) -> int:
