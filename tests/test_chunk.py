@@ -144,3 +144,23 @@ def test_the_model_reads_no_background_and_the_numbers_stay_article_wide() -> No
     assert background_sentences(only) == {1, 2}
     assert [s.n for c in chunk_news(only, 3000) for s in c.sentences] == [s.n for c in chunk_article(only, 3000)
                                                                           for s in c.sentences]
+
+
+@pytest.mark.parametrize("heading, background", [
+    ("Were there aftershocks?", True),            # an FAQ question that is not a wh-question
+    ("Should I lock in my mortgage now?", True),
+    ("FAQ", True),
+    ("Understanding Security Guarantees in International Relations", True),
+    ("The Importance of International Sanctions", True),
+    ("The role of international mediation", True),
+    ("Seeking Security Guarantees from Allies", False),  # a news section of the same SEO page
+    ("Reaction", False),
+    ("Governing Council lowers key interest rates", False),
+])
+def test_an_faq_or_primer_heading_opens_background(heading: str, background: bool) -> None:
+    from briefgen.notes.chunk import background_sentences
+
+    body = ("The council approved the flood budget on Tuesday.\n\n"
+            f"{heading}\n\n"
+            "Dikes were first built here in the 1950s, and the fund pays for their upkeep.")
+    assert background_sentences(_article(body)) == ({3} if background else set())

@@ -111,11 +111,13 @@ def chunk_article(article: Article, budget_tokens: int) -> list[Chunk]:
     ]
 
 
-# A heading that opens background, not news of the day: an explainer's question ("What is
-# the ECB?"), or a section named for its history or context.
+# A heading that opens background, not news of the day: a question (an FAQ's or an explainer's:
+# "What is the ECB?", "Were there aftershocks?", "Should I lock in my mortgage now?"), an FAQ
+# block, or a section named for its history or context or as a primer ("Understanding …",
+# "The Importance of …", "The Role of …": SEO pages' generic explainer titles).
 _BACKGROUND_HEADING = re.compile(
-    r"^(?:what|who|why|how|when|where|which)\b.*\?$|\b(?:background|history|historical|context|explainer|"
-    r"timeline|key actors|fact ?box|at a glance)\b",
+    r"\?$|\b(?:background|history|historical|context|explainer|explained|timeline|key actors|fact ?box|"
+    r"at a glance|faqs?|frequently asked)\b|^(?:understanding|the (?:importance|role|significance) of)\b",
     re.IGNORECASE,
 )
 # "Minsk Agreements (2014 & 2015): These agreements…": a glossary or timeline entry.
