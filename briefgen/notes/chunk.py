@@ -111,15 +111,18 @@ def chunk_article(article: Article, budget_tokens: int) -> list[Chunk]:
     ]
 
 
-# A heading that opens background, not news of the day: a question (an FAQ's or an explainer's:
-# "What is the ECB?", "Were there aftershocks?", "Should I lock in my mortgage now?"), an FAQ
-# block, or a section named for its history or context or as a primer ("Understanding …",
-# "The Importance of …", "The Role of …": SEO pages' generic explainer titles).
+# A heading that opens background, not news of the day: an explainer's question ("What is
+# the ECB?"), an FAQ block, or a section named for its history or context or as a primer
+# ("Understanding …", "The Importance of …", "The Role of …": SEO pages' explainer titles).
 _BACKGROUND_HEADING = re.compile(
-    r"\?$|\b(?:background|history|historical|context|explainer|explained|timeline|key actors|fact ?box|"
-    r"at a glance|faqs?|frequently asked)\b|^(?:understanding|the (?:importance|role|significance) of)\b",
+    r"^(?:what|who|why|how|when|where|which)\b.*\?$|\b(?:background|history|historical|context|explainer|"
+    r"explained|timeline|key actors|fact ?box|at a glance|faqs?|frequently asked)\b|"
+    r"^(?:understanding|the (?:importance|role|significance) of)\b",
     re.IGNORECASE,
 )
+# Under an FAQ heading every question is one of its entries ("Were there aftershocks?"); elsewhere
+# a short question paragraph may be the reporter's own ("Is this the end of the war?").
+_FAQ_HEADING = re.compile(r"\b(?:faqs?|frequently asked)\b", re.IGNORECASE)
 # "Minsk Agreements (2014 & 2015): These agreements…": a glossary or timeline entry.
 _LABELED_ENTRY = re.compile(r"^[A-Z][^.:!?]{2,60}:\s+\S")
 
@@ -142,11 +145,12 @@ def background_sentences(article: Article) -> set[int]:
     labeled = [bool(_LABELED_ENTRY.match(p)) for p in paragraphs]
     out: set[int] = set()
     n = 0
-    in_background = False
+    in_background = in_faq = False
     for i, para in enumerate(paragraphs):
         count = len(split_sentences(para))
         if _is_heading(para):
-            in_background = bool(_BACKGROUND_HEADING.search(para))
+            in_faq = bool(_FAQ_HEADING.search(para)) or (in_faq and para.rstrip().endswith("?"))
+            in_background = in_faq or bool(_BACKGROUND_HEADING.search(para))
         elif in_background or (labeled[i] and ((i > 0 and labeled[i - 1]) or (i + 1 < len(labeled) and labeled[i + 1]))):
             out.update(range(n + 1, n + count + 1))
         n += count
