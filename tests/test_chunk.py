@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import platformdirs
@@ -165,5 +164,5 @@ def test_an_faq_or_primer_heading_opens_background(heading: str, background: boo
     body = ("The council approved the flood budget on Tuesday.\n\n"
             f"{heading}\n\n"
             "Dikes were first built here in the 1950s, and the fund pays for their upkeep.")
-    n = 2 + len(re.split(r"\n\n", heading))
+    n = 3 + heading.count("\n\n")  # the answer's number: the lede, the heading lines, then it
     assert background_sentences(_article(body)) == ({n} if background else set())

@@ -112,11 +112,11 @@ def chunk_article(article: Article, budget_tokens: int) -> list[Chunk]:
 
 
 # A heading that opens background, not news of the day: an explainer's question ("What is
-# the ECB?"), an FAQ block, or a section named for its history or context or as a primer
-# ("Understanding …", "The Importance of …", "The Role of …": SEO pages' explainer titles).
+# the ECB?"), or a section named for its history or context or as a primer ("Understanding …",
+# "The Importance of …", "The Role of …": SEO pages' explainer titles). An FAQ block: below.
 _BACKGROUND_HEADING = re.compile(
     r"^(?:what|who|why|how|when|where|which)\b.*\?$|\b(?:background|history|historical|context|explainer|"
-    r"explained|timeline|key actors|fact ?box|at a glance|faqs?|frequently asked)\b|"
+    r"explained|timeline|key actors|fact ?box|at a glance)\b|"
     r"^(?:understanding|the (?:importance|role|significance) of)\b",
     re.IGNORECASE,
 )
