@@ -13,7 +13,7 @@ import functools
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import IO, Any, Protocol
@@ -151,27 +151,28 @@ class Planned:
     error: str | None = None  # the article cannot be chunked (listed as failed)
 
 
-def plan_calls(articles: list[Article], client: LLMClient, settings: Settings, store: Store | None) -> list[Planned]:
-    """Every summarize call of ``articles``, rendered as it will be sent (CPU only, nothing is sent).
+def plan_calls(articles: list[Article], client: LLMClient, settings: Settings,
+               store: Store | None) -> Iterator[Planned]:
+    """Every summarize call of ``articles``, rendered as it will be sent (CPU only, nothing is
+    sent), one article at a time: ``summarize_all`` sends each as it is made, so rendering
+    the rest overlaps the calls in flight. ``--max-cost`` and ``--batch`` take the whole list first.
 
-    Rendered here, in one thread, before the calls: measured, rendering each article in the
-    worker that sends it (32 threads sharing the GIL) made the 1,000-article phase at
-    concurrency 32 take 17.9 s instead of 10.9 s (bench/RESULTS.md)."""
+    Rendered in one thread (the caller's): measured, rendering each article in the worker that
+    sends it (32 threads sharing the GIL) made the 1,000-article phase at concurrency 32 take
+    17.9 s instead of 10.9 s (bench/RESULTS.md)."""
     prompt = load_task_prompt("summarize", settings)
     budget = chunk_budget(prompt, settings)
     use_cache = store is not None and settings.cache
-    out = []
     for article in articles:
         try:
             rendered = render_article(article, chunking.chunk_news(article, budget), prompt,
                                       settings.points_per_article)
         except ConfigError as exc:
-            out.append(Planned(article, [], [], [], str(exc)))
+            yield Planned(article, [], [], [], str(exc))
             continue
         calls = plan_article(rendered, client, prompt)
         cached = [use_cache and store is not None and store.cache_get(c.key) is not None for c in calls]
-        out.append(Planned(article, rendered, calls, cached))
-    return out
+        yield Planned(article, rendered, calls, cached)
 
 
 def workers_for(client: LLMClient, settings: Settings) -> int:
@@ -180,14 +181,15 @@ def workers_for(client: LLMClient, settings: Settings) -> int:
 
 
 def summarize_all(
-    plan: list[Planned], client: LLMClient, settings: Settings, progress: Progress, failures: list[Failure]
+    plan: Iterable[Planned], total: int, client: LLMClient, settings: Settings, progress: Progress,
+    failures: list[Failure],
 ) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
-    """Ask every planned call (concurrently, for server backends); reduce and ground each
-    article as its replies arrive, in this thread (rendering was planned before).
+    """Ask every planned call (concurrently, for server backends) as ``plan`` yields it; reduce
+    and ground each article as its replies arrive, in this thread, between renderings.
 
     Each article is reduced on its own and the results are gathered in article order: the
     brief does not depend on the concurrency or on the order replies come back in. A failed
-    article goes to ``failures``.
+    article goes to ``failures``. ``total``: the articles ``plan`` will yield (for progress).
     """
     prompt = load_task_prompt("summarize", settings)
 
@@ -206,11 +208,17 @@ def summarize_all(
             log.exception("internal error while summarizing %s", p.article.source)
             return f"internal error ({type(exc).__name__}: {exc}); please report it"
 
-    progress.start("summarizing", len(plan))
+    progress.start("summarizing", total)
     reduced: dict[int, tuple[ArticleSummary, GroundingStats] | str] = {}
+    planned: list[Planned] = []
+
+    def sent(plan: Iterable[Planned]) -> Iterator[Planned]:
+        for p in plan:
+            planned.append(p)
+            yield p
 
     def reduce(i: int, result: list[Any] | str) -> None:
-        p = plan[i]  # in this thread, while other calls are in flight: grounding overlaps the wait
+        p = planned[i]  # in this thread, while other calls are in flight: grounding overlaps the wait
         progress.advance(p.article.title[:60])
         if isinstance(result, str):
             reduced[i] = result
@@ -223,10 +231,10 @@ def summarize_all(
             log.exception("internal error while grounding %s", p.article.source)
             reduced[i] = f"internal error ({type(exc).__name__}: {exc}); please report it"
 
-    map_ordered(ask, plan, workers_for(client, settings), on_done=reduce)
+    map_ordered(ask, sent(plan), workers_for(client, settings), on_done=reduce)
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
-    for i, p in enumerate(plan):  # in article order: failures and stats as at concurrency 1
+    for i, p in enumerate(planned):  # in article order: failures and stats as at concurrency 1
         out = reduced[i]
         if isinstance(out, str):
             _fail(failures, p.article, out)
@@ -292,24 +300,28 @@ def build_brief(
         calls_before = len(client.records)
         if client.backend.kind != "embedded" and client.gate is None:
             client.gate = Gate(settings.concurrency, settings.requests_per_minute, settings.tokens_per_minute)
-        plan = plan_calls(unique, client, settings, store)
-        left_out = apply_budget(plan, client, settings, failures)
-        plan = [p for p in plan if p.article.id not in left_out]
+        plan: Iterable[Planned] = plan_calls(unique, client, settings, store)
+        left_out: set[str] = set()
+        total = len(unique)
+        if settings.max_cost is not None or settings.batch:  # these need every call before the first is sent
+            planned = list(plan)
+            left_out = apply_budget(planned, client, settings, failures)
+            plan = planned = [p for p in planned if p.article.id not in left_out]
+            total = len(planned)
         if settings.batch:
             from briefgen.llm.batch import run_batch
 
             if client.backend.kind == "embedded":
                 raise ConfigError("--batch needs OpenAI or a server with the Batch API; the embedded model has none")
 
-            todo = [(c, p.article.id) for p in plan for c, hit in zip(p.calls, p.cached) if not hit]
+            todo = [(c, p.article.id) for p in planned for c, hit in zip(p.calls, p.cached) if not hit]
             run_batch(client, store, [c for c, _ in todo], progress, articles={c.key: a for c, a in todo},
                       schema=SCHEMAS.get(load_task_prompt("summarize", settings).schema, ArticleNotes))
         try:
-            summaries, grounding, prompt_versions = summarize_all(plan, client, settings, progress, failures)
+            summaries, grounding, prompt_versions = summarize_all(plan, total, client, settings, progress, failures)
         except BackendRefusedError:
             store.finish_run(run_id, {}, "failed")
             raise
-        records = client.records[calls_before:]
         if not summaries:
             store.finish_run(run_id, {}, "failed")
             raise LLMError(f"no article could be summarized ({len(failures)} failed): {failures[-1].reason}")
@@ -321,18 +333,21 @@ def build_brief(
             decide = judge.make_judge(client, judge_prompt, summaries, by_id)
             prompt_versions[judge_prompt.name] = judge_prompt.label
         groups = cluster_articles(ordered, by_id, judge=decide)
-        records = client.records[calls_before:]
-        built = [stories.build_story(group, summaries, by_id) for group in groups]
-        if crosscheck_wanted(settings, client.backend) and any(s.outlets > 1 for s in built):
+        made = (stories.build_story(group, summaries, by_id) for group in groups)
+        if crosscheck_wanted(settings, client.backend):
+            # Each story of two or more outlets is cross-checked as soon as it is built: building
+            # the next ones overlaps the calls in flight.
             prompt = load_task_prompt("crosscheck", settings)
-            progress.start("cross-checking", sum(s.outlets > 1 for s in built))
+            progress.start("building and cross-checking stories", len(groups))
             budget, count = client.budget, counter_for(settings, client.backend)[0]
             built, grounding.crosscheck_proposed, grounding.crosschecked = crosscheck.crosscheck_stories(
-                built, by_id, client, prompt, progress.advance, workers=workers_for(client, settings),
+                made, by_id, client, prompt, progress.advance, workers=workers_for(client, settings),
                 reserve=(lambda m, n: budget.reserve(count(m), n)) if budget is not None else None,
                 pairs_per_call=crosscheck.pairs_per_call(client.backend, settings.crosscheck_pairs_per_call))
-            prompt_versions[prompt.name] = prompt.label
-            records = client.records[calls_before:]
+            if any(s.outlets > 1 for s in built):
+                prompt_versions[prompt.name] = prompt.label
+        else:
+            built = list(made)
         for story in built:
             # The story's own summarized members, not a scan of every summary (5,000 articles: 25M set builds).
             texts = [by_id[r.id].title + " " + by_id[r.id].body for r in story.articles if r.id in summaries]
@@ -357,7 +372,7 @@ def build_brief(
             stories=len(ranked),
             stories_shown=sum(s.shown for s in ranked),
             left_out=len(left_out),
-            **call_stats(records, price_for(settings, backend)),  # type: ignore[arg-type]
+            **call_stats(client.records[calls_before:], price_for(settings, backend)),  # type: ignore[arg-type]
             model_start_s=round(timings.get("model_start_s", 0.0), 2),
             model=backend.model,
             backend=backend.kind,
@@ -400,7 +415,7 @@ def estimate_brief(
     articles, _ = collect.load_articles(sources, settings, progress, stdin, brief_date, since)
     unique = collapse_near_duplicates(articles)
     with Store(settings.state_file()) as store, open_client(settings, store, progress) as client:
-        plan = plan_calls(unique, client, settings, store)
+        plan = list(plan_calls(unique, client, settings, store))
         counter, how = counter_for(settings, client.backend)
         price = price_for(settings, client.backend)
         todo = [c for p in plan for c, hit in zip(p.calls, p.cached) if not hit]

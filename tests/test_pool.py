@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 import threading
 import time
 
@@ -42,6 +43,27 @@ def test_map_ordered_stops_on_an_error_and_cancels_what_is_queued() -> None:
     with pytest.raises(ValueError, match="boom"):
         map_ordered(work, list(range(200)), 4)
     assert len(started) < 50  # the queue was cancelled, not run to the end
+
+
+def test_map_ordered_sends_each_item_of_a_generator_before_making_the_next() -> None:
+    # Item k is made only once the call of item k-1 has started: a map that drew the whole
+    # generator before sending anything (as plan-then-send did) would wait here and fail.
+    started = [threading.Event() for _ in range(12)]
+    replies: list[int] = []
+
+    def items() -> Iterator[int]:
+        for k in range(12):
+            if k and not started[k - 1].wait(timeout=5):
+                raise AssertionError(f"item {k - 1} was not sent before item {k} was made")
+            yield k
+
+    def work(k: int) -> int:
+        started[k].set()
+        time.sleep(0.05 if k % 3 == 0 else 0.0)  # out-of-order completion
+        return -k
+
+    assert map_ordered(work, items(), 4, on_done=lambda i, r: replies.append(i)) == [-k for k in range(12)]
+    assert sorted(replies) == list(range(12))
 
 
 def test_requests_per_minute_spread_the_calls() -> None:

@@ -29,7 +29,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from briefgen.errors import LLMError
 from briefgen.llm.backends import Backend
@@ -298,13 +298,14 @@ class _OverBudget(Exception):
     pass
 
 
-def crosscheck_stories(stories: list[Story], articles: dict[str, Article], client: LLMClient, prompt: Prompt,
+def crosscheck_stories(stories: Iterable[Story], articles: dict[str, Article], client: LLMClient, prompt: Prompt,
                        advance: Callable[[str], object] | None = None, workers: int = 1,
                        reserve: Callable[[list[dict[str, str]], int], bool] | None = None,
                        pairs_per_call: int = MAX_PAIRS) -> tuple[list[Story], int, int]:
     """Cross-check every story of two or more outlets; returns the stories and the shared
     facts proposed and kept. ``workers`` calls in flight (server backends: the configured
-    concurrency, under the client's shared gate); the stories keep their order.
+    concurrency, under the client's shared gate); the stories keep their order. ``stories``
+    may be a generator: each story is sent as it is made. ``advance`` is told of every story.
     ``reserve(messages, max_tokens)`` (--max-cost) must accept a call before it is made; a
     story whose call does not fit keeps its points as they were."""
 
@@ -329,8 +330,8 @@ def crosscheck_stories(stories: list[Story], articles: dict[str, Article], clien
             log.warning("story %s: cross-check failed (%s); its points stay as they were", story.id, exc)
             return story, 0, 0
 
-    def done(i: int, result: tuple[Story, int, int]) -> None:
-        if advance is not None and stories[i].outlets > 1:
+    def done(_: int, result: tuple[Story, int, int]) -> None:
+        if advance is not None:
             advance(result[0].headline[:60])
 
     results = map_ordered(check, stories, workers, on_done=done)

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -180,17 +181,21 @@ class Gate:
                 self._cond.notify_all()
 
 
-def map_ordered(fn: Callable[[T], R], items: Sequence[T], workers: int,
+def map_ordered(fn: Callable[[T], R], items: Iterable[T], workers: int,
                 on_done: Callable[[int, R], None] | None = None) -> list[R]:
     """``[fn(x) for x in items]`` on ``workers`` threads; results in input order.
 
-    ``on_done(index, result)`` runs in the calling thread as each item completes (progress).
+    ``items`` may be a generator: it is consumed in the calling thread, and each item is
+    sent to the pool as soon as it is made, so producing the next one (rendering a prompt,
+    building a story) overlaps the calls already in flight instead of preceding all of them.
+    ``on_done(index, result)`` runs in the calling thread as each item completes (progress),
+    between items and after the last.
     An exception out of ``fn`` stops the run (callers catch per-item failures inside ``fn``):
     queued items are cancelled, those in flight finish (their replies are stored), and it is
     raised. Ctrl-C stops the same way.
     With one worker nothing is threaded: the embedded model's path stays what it was.
     """
-    if workers <= 1 or len(items) <= 1:
+    if workers <= 1:
         out = []
         for i, item in enumerate(items):
             result = fn(item)
@@ -199,26 +204,37 @@ def map_ordered(fn: Callable[[T], R], items: Sequence[T], workers: int,
             out.append(result)
         return out
     results: dict[int, R] = {}
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="briefgen-llm")
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="briefgen-llm")
     futures: dict[Future[R], int] = {}
+    finished: queue.SimpleQueue[Future[R]] = queue.SimpleQueue()  # filled by the workers as items end
+
+    def collect(block: bool) -> None:
+        done = [finished.get()] if block else []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                done.append(finished.get_nowait())
+        for fut in sorted(done, key=futures.__getitem__):
+            exc = fut.exception()
+            if exc is not None:
+                raise exc
+            results[futures[fut]] = fut.result()
+            if on_done is not None:
+                on_done(futures[fut], results[futures[fut]])
+
     try:
-        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=futures.__getitem__):
-                exc = fut.exception()
-                if exc is not None:
-                    raise exc
-                results[futures[fut]] = fut.result()
-                if on_done is not None:
-                    on_done(futures[fut], results[futures[fut]])
+        for i, item in enumerate(items):
+            fut = pool.submit(fn, item)
+            futures[fut] = i
+            fut.add_done_callback(finished.put)
+            collect(block=False)
+        while len(results) < len(futures):
+            collect(block=True)
     except BaseException:
         # Ctrl-C or a fatal error: nothing new starts; calls in flight finish and are stored.
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    return [results[i] for i in range(len(items))]
+    return [results[i] for i in range(len(futures))]
 
 
 __all__ = ["Gate", "GateStats", "map_ordered", "retry_after_s", "DEFAULT_PAUSE_S"]
