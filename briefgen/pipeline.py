@@ -197,7 +197,7 @@ def summarize_all(
         if p.error is not None:
             return p.error
         try:
-            return ask_notes(p.article, p.rendered, client, prompt)
+            return ask_notes(p.article, p.rendered, client, prompt, p.calls)
         except (BackendRefusedError, StateError):
             raise  # the next article would be refused the same way, or find the disk as full
         except LLMError as exc:

@@ -335,11 +335,11 @@ class LLMClient:
 
     def structured(self, *, task: str, messages: list[dict[str, str]], schema: type[T],
                    temperature: float | None = None, max_tokens: int | None = None,
-                   prompt_hash: str = "", article_id: str | None = None) -> T:
-        """Ask for one ``schema`` object; cached, validated, repaired at most once; raises LLMError subclasses."""
-        prep = self.prepare(messages=messages, schema=schema, temperature=temperature, max_tokens=max_tokens,
-                            prompt_hash=prompt_hash)
-        sent, response_format, temp, budget, key = prep
+                   prompt_hash: str = "", article_id: str | None = None, prepared: Prepared | None = None) -> T:
+        """Ask for one ``schema`` object (``prepared``: :meth:`prepare` of these arguments, when a plan made it);
+        cached, validated, repaired at most once; raises LLMError subclasses."""
+        sent, response_format, temp, budget, key = prepared or self.prepare(
+            messages=messages, schema=schema, temperature=temperature, max_tokens=max_tokens, prompt_hash=prompt_hash)
         where = f"{task} (article {article_id[:8]}…)" if article_id else task
         model = self.backend.model
 

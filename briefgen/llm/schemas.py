@@ -108,7 +108,8 @@ def response_format_for(model: type[BaseModel], mode: ResponseMode) -> dict[str,
     return {"type": "json_schema", "json_schema": spec}
 
 
+@functools.lru_cache(maxsize=64)
 def describe_schema(model: type[BaseModel]) -> str:
-    """The schema as compact prompt text, for backends that do not enforce it."""
-    schema = schema_for(model, "json_schema")
+    """The schema as compact prompt text, for backends that do not enforce it (built once per model)."""
+    schema = _schema_for(model, "json_schema")
     return json.dumps(schema, separators=(",", ":"), ensure_ascii=False)

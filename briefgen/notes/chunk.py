@@ -10,6 +10,7 @@ made to err high: a chunk that fits by the estimate fits the model.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -34,6 +35,7 @@ def number_sentences(article: Article) -> list[Sentence]:
 _PIECE = re.compile(r"[A-Za-z]+|\d|[^\sA-Za-z\d]")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a chunking plan counts each sentence three or four times
 def count_tokens(text: str) -> int:
     """Estimated tokens for Qwen2.5-style BPE; errs high (no tokenizer download)."""
     # Qwen splits numbers digit by digit and most punctuation stands alone; English words

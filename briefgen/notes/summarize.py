@@ -215,12 +215,15 @@ def render_article(article: Article, chunks: list[Chunk], prompt: Prompt, max_po
     return [render_chunk_messages(prompt, article, chunk, max_points) for chunk in chunks]
 
 
-def ask_notes(article: Article, rendered: list[list[dict[str, str]]], client: LLMClient, prompt: Prompt) -> list[Any]:
-    """One call per chunk: ArticleNotes or ArticleFacts, as the prompt's schema says."""
+def ask_notes(article: Article, rendered: list[list[dict[str, str]]], client: LLMClient, prompt: Prompt,
+              planned: list[Prepared] | None = None) -> list[Any]:
+    """One call per chunk: ArticleNotes or ArticleFacts, as the prompt's schema says.
+    ``planned``: :func:`plan_article` of the same messages (not prepared twice)."""
     schema = SCHEMAS.get(prompt.schema, ArticleNotes)
     return [client.structured(task=prompt.name, messages=messages, schema=schema, temperature=prompt.temperature,
-                              max_tokens=prompt.max_tokens, prompt_hash=prompt.hash, article_id=article.id)
-            for messages in rendered]
+                              max_tokens=prompt.max_tokens, prompt_hash=prompt.hash, article_id=article.id,
+                              prepared=planned[i] if planned else None)
+            for i, messages in enumerate(rendered)]
 
 
 def summarize_article(

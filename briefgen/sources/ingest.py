@@ -232,6 +232,11 @@ def _parse(text: str, kind: str, source: str, raw_path: str | None) -> tuple[lis
     return [_article(cleaned, meta, source, raw_path)], []
 
 
+# PyYAML's C (libyaml) safe loader when the wheel has it: the same documents, ~8x faster than
+# the pure-Python one (0.2 ms a front matter block, measured: most of reading a plain file).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def split_front_matter(text: str, source: str = "") -> tuple[dict[str, Any], str]:
     """A leading ``---`` (YAML or TOML) or ``+++`` (TOML) block as a dict, and the rest."""
     stripped = text.lstrip("\ufeff")
@@ -255,7 +260,7 @@ def split_front_matter(text: str, source: str = "") -> tuple[dict[str, Any], str
 def _parse_block(block: str, fence: str) -> dict[str, Any] | None:
     if fence == "---":
         try:
-            data = yaml.safe_load(block)
+            data = yaml.load(block, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
             if isinstance(data, dict):
                 return data
         except yaml.YAMLError:
