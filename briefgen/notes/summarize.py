@@ -211,7 +211,7 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes] | list[ArticleF
 
 
 def render_article(article: Article, chunks: list[Chunk], prompt: Prompt, max_points: int = 5) -> list[list[dict[str, str]]]:
-    """The messages of each chunk's call (CPU only: done before the calls, so those run as pure I/O)."""
+    """The messages of each chunk's call (CPU only: in the calling thread, each article just before its calls are sent)."""
     return [render_chunk_messages(prompt, article, chunk, max_points) for chunk in chunks]
 
 
