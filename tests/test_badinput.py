@@ -157,7 +157,8 @@ def test_50_mb_text_hits_the_size_cap_without_being_read(fake_llm: FakeOpenAI, g
 
 
 def test_one_1_mb_line_is_split_and_built_in_bounded_time(fake_llm: FakeOpenAI, good: Path, tmp_path: Path) -> None:
-    """A 1 MB paragraph used to take pysbd many minutes (quadratic); now windows. Bound: 30 s."""
+    """A 1 MB paragraph used to take pysbd many minutes (quadratic); now windows. The bounds
+    catch that, not a slow day: the split takes ~4 s on a quiet 2-core machine, the build ~11 s."""
     sentence = "The council of district {} voted on a new budget for schools and roads in the city."
     body = " ".join(sentence.format(i) for i in range(12_000))
     assert len(body) > 1_000_000 and "\n" not in body
@@ -166,10 +167,10 @@ def test_one_1_mb_line_is_split_and_built_in_bounded_time(fake_llm: FakeOpenAI, 
     started = time.monotonic()
     split_started = time.monotonic()
     sentences = split_sentences(body)
-    assert time.monotonic() - split_started < 5
+    assert time.monotonic() - split_started < 20
     assert " ".join(sentences) == body  # nothing lost or doubled by the windows
     assert_read(build(fake_llm, good, path), "Council votes on the city budget")
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 90
 
 
 def test_deeply_nested_html_is_read_or_listed(fake_llm: FakeOpenAI, good: Path, tmp_path: Path) -> None:

@@ -125,3 +125,32 @@ def test_story_people_merge_spelling_variants_keeping_the_full_name() -> None:
 
     assert union_people([["Zelensky", "Trump"], ["Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]]) == [
         "Volodymyr Zelenskyy", "Donald Trump", "Mette Frederiksen"]
+
+
+def _point(text: str, article: str = "a") -> KeyPoint:
+    return KeyPoint(text=text, verified=True, status="extracted", evidence=[Evidence(article_id=article, sentences=[1])])
+
+
+def test_a_fact_repeated_by_another_outlet_moves_below_the_new_facts() -> None:
+    # The quake story of the labeled set showed its magnitude five times and its time three:
+    # each repeat took the place of a fact (the 03:17 time, the contract's end in 2027).
+    from briefgen.dedupe.stories import demote_repeats
+
+    points = [
+        _point("Turkey's disaster agency AFAD put the earthquake's magnitude at 6.5.", "a"),
+        _point("The US Geological Survey measured the earthquake at magnitude 6.7.", "b"),     # 6.7 is new: stays
+        _point("The disaster agency AFAD gave a magnitude of 6.5, the US Geological Survey 6.7.", "c"),
+        _point("Salah has scored 243 goals in 394 appearances for Liverpool since 2017.", "a"),
+        _point("Since 2017 Salah has 243 goals in 394 appearances, winning every domestic trophy.", "b"),
+        _point("Salah has 243 goals for Liverpool and leads the scoring charts.", "c"),     # 243 said already
+        _point("Liverpool's 243-goal forward is tied to the club until 2027.", "c"),        # 2027 is new: stays
+        _point("Rescue teams pulled 14 survivors from a collapsed building in Pütürge.", "a"),
+        _point("Rescuers worked through the night in Pütürge district.", "b"),              # no figure, new words
+    ]
+    out = [p.text for p in demote_repeats(points)]
+    assert out[:6] == [points[i].text for i in (0, 1, 3, 6, 7, 8)]
+    assert out[6:] == [points[i].text for i in (2, 4, 5)]  # kept in the JSON, below the new facts
+    # A point with a figure no point above it has is never a repeat, however many words it shares.
+    same_words = [_point("The bank cut its deposit rate to 2.00% on Thursday."),
+                  _point("The bank cut its deposit rate to 2.25% on Thursday.", "b")]
+    assert demote_repeats(same_words) == same_words

@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 
+from briefgen.dedupe.stories import demote_repeats
 from briefgen.errors import LLMError
 from briefgen.llm.backends import Backend
 from briefgen.llm.client import LLMClient
@@ -162,7 +163,7 @@ def apply_shared(story: Story, pairs: list[tuple[Line, Line]], shared: list[Shar
     points = new_points + rest
     # Facts more outlets state first; otherwise the story's order.
     order = sorted(range(len(points)), key=lambda i: (-len(points[i].article_ids), i))
-    return story.model_copy(update={"key_points": [points[i] for i in order]}), proposed, kept
+    return story.model_copy(update={"key_points": demote_repeats([points[i] for i in order])}), proposed, kept
 
 
 def match_fact(fact: SharedFact, pairs: list[tuple[Line, Line]], done: set[int]) -> tuple[str, int] | None:
