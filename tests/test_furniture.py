@@ -78,6 +78,15 @@ def test_a_long_notice_counts_at_the_edges_only() -> None:
     assert line_rule(Unit(notice), *MIDDLE) is None
 
 
+def test_a_line_telling_the_reader_to_follow_an_outlet_on_a_platform_is_a_pitch() -> None:
+    # No "our" or "you" in it: the imperative and the platform make it one (a reprint's last line).
+    pitch = "*Follow Harbor Times Sports on WhatsApp and Telegram for every match-day update from the region.*"
+    assert line_rule(Unit(pitch), 38, 40) == "newsletter pitch"
+    for news in ("Followers of the club on Instagram doubled after the signing, the club said.",
+                 "Follow the money: investigators traced the payments through channels on Telegram, police said."):
+        assert line_rule(Unit(news), 38, 40) is None
+
+
 def test_features_of_one_unit() -> None:
     assert title_case_share("Council Approves the Flood Budget".split()) == 1.0
     assert title_case_share("the of and".split()) == 0.0

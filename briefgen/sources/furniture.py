@@ -77,6 +77,10 @@ _NEWSLETTER = re.compile(r"\bnewsletters?\b|^(?:sign up|subscribe)\b|\b(?:sign u
                          r"tiktok|youtube|threads|bluesky|linkedin)\b|\b(?:on|download|get) our (?:\w+ )?app\b|"
                          r"\bsupport (?:our |independent )?(?:\w+ )?journalism\b|\b(?:monthly|one-off) donation\b|"
                          r"\bjoin our \w+ (?:channel|group|community)\b|\bdownload our (?:\w+ )?app\b")
+# "Follow Danube Herald English on Telegram and WhatsApp for more news": a line that opens with the
+# imperative and names a platform is a pitch even without "our" or "you" (news opens with its subject).
+_FOLLOW_ON = re.compile(r"^follow [\w' ]{1,40} on (?:google news|instagram|twitter|x|facebook|telegram|whatsapp|"
+                        r"tiktok|youtube|threads|bluesky|linkedin)\b")
 _NOTIFY = re.compile(r"\b(?:get|enable|allow|turn on|receive) (?:push |browser |instant |breaking news )?"
                      r"(?:notifications?|alerts)\b|\bno,? thanks\b|\byes,? please\b")
 _AD_LINE = re.compile(r"^(?:advert\w*|sponsored(?: content| links?)?|ads?|promoted(?: content)?|paid content|"
@@ -221,7 +225,7 @@ def line_rule(u: Unit, pos: int, n: int) -> str | None:
             return "cookie banner"
         if _NOTIFY.search(core):
             return "notification prompt"
-        if _NEWSLETTER.search(core) and (short or re.search(r"\b(?:our|your|you)\b", core)):
+        if _FOLLOW_ON.match(core) or (_NEWSLETTER.search(core) and (short or re.search(r"\b(?:our|your|you)\b", core))):
             return "newsletter pitch"
     if pos >= n - 4 or short:
         if _AGENCY.search(core) or (_AGENCY_SUB.search(core) and _AGENCY_SUB_CTX.search(core)):
