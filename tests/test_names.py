@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from briefgen.text.names import acronym_in, name_in, name_key, name_word, org_keys, person_key, place_keys, proper_names, text_names
+from briefgen.text.names import acronym_in, acronym_plural_in, name_in, name_key, name_word, org_keys, person_key, place_keys, proper_names, text_names
 
 
 def test_capitalized_words_that_grammar_did_not_capitalize_are_names() -> None:
@@ -78,3 +78,21 @@ def test_an_acronym_is_found_where_the_text_writes_it_out() -> None:
     assert acronym_in("NASA", "the National Aeronautics and Space Administration said")
     assert not acronym_in("ECB", "the bank trimmed its rate")
     assert not acronym_in("ecb", "European Central Bank")  # only a word written in capitals
+
+
+def test_an_acronyms_plural_is_its_singular_but_a_surname_is_not_a_first_name() -> None:
+    # The labeled set's "Norland switches off adaptive cruise control on Vela SUVs" was refused
+    # for "SUVs" against its sentence's "84,000 Vela SUV".
+    assert acronym_plural_in("SUVs", "around 84,000 vela suv in the usa")
+    assert acronym_plural_in("NGOs", "the ngo said aid was blocked")
+    assert not acronym_plural_in("Williams", "prince william watched the final")
+    assert not acronym_plural_in("SUVs", "the suvenir shop")  # a whole word, not a prefix
+
+
+def test_grounding_takes_an_acronyms_plural_for_its_singular() -> None:
+    from briefgen.notes.ground import support
+
+    point = "Norland switches off adaptive cruise control on Vela SUVs in the USA and Canada."
+    sentence = "Norland is switching off the adaptive cruise control on around 84,000 Vela SUV in the USA and Canada."
+    assert support(point, sentence).names_ok
+    assert not support("Serena Williams won the final.", "Prince William watched the final.").names_ok

@@ -28,7 +28,7 @@ from briefgen.text.actors import pairs_agree
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS, is_title_word
 from briefgen.text.figures import bare_numbers, explicit_dates, weekday_date
-from briefgen.text.names import acronym_in, name_in, name_word, proper_names
+from briefgen.text.names import acronym_in, acronym_plural_in, name_in, name_word, proper_names
 from briefgen.text.sentences import lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers, fold, normalize
 
@@ -120,7 +120,8 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
     numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text) and _days(point) <= _days(evidence_text)
     missing = {name for name in _names(point) if not name_in(name, folded_evidence)}
     # An agency named by its initials where the evidence writes it out ("ECB").
-    missing = {name for name in missing if not acronym_in(_as_written(name, point), evidence_text)}
+    missing = {name for name in missing if not acronym_in(_as_written(name, point), evidence_text)
+               and not acronym_plural_in(_as_written(name, point), folded_evidence)}
     if missing and context:
         have_names = {fold(n) for n in _names(evidence_text)}
         missing = {name for name in missing if not _named_in_full(name, evidence_text, have_names, context)}

@@ -112,6 +112,16 @@ def name_in(name: str, folded_text: str) -> bool:
 _LINK_WORDS = frozenset({"of", "for", "and", "the", "on", "de", "du", "des", "la"})
 
 
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,6}s")
+
+
+def acronym_plural_in(written: str, folded_text: str) -> bool:
+    """Whether an acronym's plural as written ("SUVs", "NGOs") stands in ``folded_text`` in the
+    singular ("84,000 Vela SUV"): one name. Only for capitals: "Williams" is not "William"."""
+    return bool(_ACRONYM_PLURAL.fullmatch(written)) and re.search(
+        r"\b" + re.escape(written[:-1].casefold()) + r"\b", folded_text) is not None
+
+
 def acronym_in(acronym: str, text: str) -> bool:
     """Whether ``text`` writes out ``acronym`` (2-6 capitals, e.g. "ECB"): capitalized words
     whose initials spell it, linking words between them skipped ("European Central Bank",
