@@ -119,9 +119,9 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
     # A day or month is a figure too: "on Thursday" is not supported by a sentence without it.
     numbers_ok = bare_numbers(point) <= bare_numbers(evidence_text) and _days(point) <= _days(evidence_text)
     missing = {name for name in _names(point) if not name_in(name, folded_evidence)}
-    # An agency named by its initials where the evidence writes it out ("ECB").
-    missing = {name for name in missing if not acronym_in(_as_written(name, point), evidence_text)
-               and not acronym_plural_in(_as_written(name, point), folded_evidence)}
+    # An agency named by its initials where the evidence writes it out ("ECB"), or an acronym's plural ("SUVs").
+    missing = {name for name in missing if not (acronym_in(written := _as_written(name, point), evidence_text)
+                                                or acronym_plural_in(written, folded_evidence))}
     if missing and context:
         have_names = {fold(n) for n in _names(evidence_text)}
         missing = {name for name in missing if not _named_in_full(name, evidence_text, have_names, context)}

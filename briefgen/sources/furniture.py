@@ -68,19 +68,20 @@ _ADBLOCK = re.compile(r"\bad ?block(?:er|ing)?\b|\bdisabl\w* (?:your |the |an? )
 _COOKIE = re.compile(r"\bcookies?\b")
 _COOKIE_CTX = re.compile(r"\b(?:we use|uses|accept|consent|preferences|settings|policy|by (?:continuing|using)|"
                          r"your experience|reject|manage)\b")
+# "Follow <someone> on <platform>": a pitch when it is the reader who is told to (below).
+_FOLLOW = (r"follow [\w'’ ]{1,40} on (?:google news|instagram|twitter|x|facebook|telegram|whatsapp|tiktok|youtube|"
+           r"threads|bluesky|linkedin)\b")
 # A pitch to the reader ("Sign up for our newsletter", "Subscribe now"), not news of someone
 # who signs up or subscribes ("Haaland is set to sign up for two more years").
 _NEWSLETTER = re.compile(r"\bnewsletters?\b|^(?:sign up|subscribe)\b|\b(?:sign up|subscribe) (?:for|to) (?:our|my|"
                          r"the (?:weekly|daily|free|monthly))\b|"
                          r"\bsubscribe (?:now|today|here)\b|\bin(?:to)? your inbox\b|\bfollow us\b|"
-                         r"\bfollow [\w'’ ]{1,40} on (?:google news|instagram|twitter|x|facebook|telegram|whatsapp|"
-                         r"tiktok|youtube|threads|bluesky|linkedin)\b|\b(?:on|download|get) our (?:\w+ )?app\b|"
+                         r"\b" + _FOLLOW + r"|\b(?:on|download|get) our (?:\w+ )?app\b|"
                          r"\bsupport (?:our |independent )?(?:\w+ )?journalism\b|\b(?:monthly|one-off) donation\b|"
                          r"\bjoin our \w+ (?:channel|group|community)\b|\bdownload our (?:\w+ )?app\b")
 # "Follow Danube Herald English on Telegram and WhatsApp for more news": a line that opens with the
 # imperative and names a platform is a pitch even without "our" or "you" (news opens with its subject).
-_FOLLOW_ON = re.compile(r"^follow [\w' ]{1,40} on (?:google news|instagram|twitter|x|facebook|telegram|whatsapp|"
-                        r"tiktok|youtube|threads|bluesky|linkedin)\b")
+_FOLLOW_ON = re.compile("^" + _FOLLOW)
 _NOTIFY = re.compile(r"\b(?:get|enable|allow|turn on|receive) (?:push |browser |instant |breaking news )?"
                      r"(?:notifications?|alerts)\b|\bno,? thanks\b|\byes,? please\b")
 _AD_LINE = re.compile(r"^(?:advert\w*|sponsored(?: content| links?)?|ads?|promoted(?: content)?|paid content|"
