@@ -124,6 +124,8 @@ class Settings(BaseModel):
                                      "([prices.\"gpt-4o-mini\"] input/output/cached_input per 1M tokens)")
     # paid APIs: concurrency, budget, batch (llm/pool.py, llm/cost.py, llm/batch.py)
     concurrency: int = Field(8, ge=1, le=256, description="LLM requests in flight (server backends; embedded: 1)")
+    cpu_workers: int | None = Field(None, ge=0, le=64, description="worker processes that ground articles while calls "
+                                    "are in flight (unset: cores - 1 for a server backend and 200+ articles; 0: none)")
     requests_per_minute: float | None = Field(None, gt=0, description="the provider's request limit (unset: none)")
     tokens_per_minute: float | None = Field(None, gt=0, description="the provider's token limit, prompt + max_tokens")
     max_cost: float | None = Field(None, ge=0, description="USD budget of one build: articles past it are left out")

@@ -25,7 +25,7 @@ from briefgen.dedupe.neardup import collapse_near_duplicates
 from briefgen.errors import (BackendRefusedError, BriefgenError, ConfigError, LLMError, StateError)
 from briefgen.llm.backends import Backend, resolve_backend
 from briefgen.llm.client import LLMClient, Prepared
-from briefgen.llm.cost import Budget, Estimate, call_stats, cost_usd, counter_for, price_for
+from briefgen.llm.cost import Estimate, call_stats, cost_usd, counter_for, price_for, reserve_plan
 from briefgen.llm.outputs import SCHEMAS, ArticleNotes
 from briefgen.llm.pool import Gate, map_ordered
 from briefgen.llm.prompts import Prompt, check_prompt_source, load_prompt
@@ -33,11 +33,13 @@ from briefgen.models import Article, ArticleSummary, Brief, BriefStats, Failure,
 from briefgen.notes import chunk as chunking
 from briefgen.dedupe import crosscheck, judge
 
-from briefgen.notes.ground import ground_summary, unsupported_facts
-from briefgen.notes.summarize import ask_notes, notes_to_summary, plan_article, render_article
+from briefgen.notes.ground import unsupported_facts
+from briefgen.notes.summarize import ask_notes, plan_article, reduce_article, render_article
+from briefgen.notes.offload import Offload, Pending, workers_wanted
 from briefgen.publish import rank
 from briefgen.sources import collect
 from briefgen.store import Store
+from briefgen.text.sentences import given_splits, splits_of
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +154,7 @@ class Planned:
 
 
 def plan_calls(articles: list[Article], client: LLMClient, settings: Settings,
-               store: Store | None) -> Iterator[Planned]:
+               store: Store | None, offload: Offload | None = None) -> Iterator[Planned]:
     """Every summarize call of ``articles``, rendered as it will be sent (CPU only, nothing is
     sent), one article at a time: ``summarize_all`` sends each as it is made, so rendering
     the rest overlaps the calls in flight. ``--max-cost`` and ``--batch`` take the whole list first.
@@ -163,13 +165,20 @@ def plan_calls(articles: list[Article], client: LLMClient, settings: Settings,
     prompt = load_task_prompt("summarize", settings)
     budget = chunk_budget(prompt, settings)
     use_cache = store is not None and settings.cache
-    for article in articles:
+    # Sentence splitting is most of a cold plan's CPU: a worker process splits from the last
+    # article back while this thread goes from the first on, each taking what the other has done.
+    ahead = [offload.submit(splits_of, a.body) for a in reversed(articles)][::-1] if offload and offload.workers else []
+    for i, article in enumerate(articles):
+        if ahead:
+            given_splits(ahead[i].result() if ahead[i].future.done() or not ahead[i].future.cancel() else None)
         try:
             rendered = render_article(article, chunking.chunk_news(article, budget), prompt,
                                       settings.points_per_article)
         except ConfigError as exc:
             yield Planned(article, [], [], [], str(exc))
             continue
+        finally:
+            given_splits(None)
         calls = plan_article(rendered, client, prompt)
         cached = [use_cache and store is not None and store.cache_get(c.key) is not None for c in calls]
         yield Planned(article, rendered, calls, cached)
@@ -182,7 +191,7 @@ def workers_for(client: LLMClient, settings: Settings) -> int:
 
 def summarize_all(
     plan: Iterable[Planned], total: int, client: LLMClient, settings: Settings, progress: Progress,
-    failures: list[Failure],
+    failures: list[Failure], offload: Offload | None = None,
 ) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
     """Ask every planned call (concurrently, for server backends) as ``plan`` yields it; reduce
     and ground each article as its replies arrive, in this thread, between renderings.
@@ -192,6 +201,7 @@ def summarize_all(
     article goes to ``failures``. ``total``: the articles ``plan`` will yield (for progress).
     """
     prompt = load_task_prompt("summarize", settings)
+    offload = offload or Offload(0)
 
     def ask(p: Planned) -> list[Any] | str:
         if p.error is not None:
@@ -209,7 +219,7 @@ def summarize_all(
             return f"internal error ({type(exc).__name__}: {exc}); please report it"
 
     progress.start("summarizing", total)
-    reduced: dict[int, tuple[ArticleSummary, GroundingStats] | str] = {}
+    reduced: dict[int, Pending[tuple[ArticleSummary, GroundingStats]] | str] = {}
     planned: list[Planned] = []
 
     def sent(plan: Iterable[Planned]) -> Iterator[Planned]:
@@ -218,51 +228,32 @@ def summarize_all(
             yield p
 
     def reduce(i: int, result: list[Any] | str) -> None:
-        p = planned[i]  # in this thread, while other calls are in flight: grounding overlaps the wait
+        p = planned[i]  # grounded in a worker process (or here, between renderings) while calls are in flight
         progress.advance(p.article.title[:60])
         if isinstance(result, str):
             reduced[i] = result
             return
-        try:
-            reduced[i] = ground_summary(notes_to_summary(p.article, result, settings.points_per_article), p.article,
-                                        keep_unverified=settings.unverified == "mark",
-                                        min_points=settings.max_key_points, adaptive=settings.adaptive_points)
-        except Exception as exc:  # noqa: BLE001
-            log.exception("internal error while grounding %s", p.article.source)
-            reduced[i] = f"internal error ({type(exc).__name__}: {exc}); please report it"
+        reduced[i] = offload.submit(reduce_article, p.article, result, settings.points_per_article,
+                                    keep_unverified=settings.unverified == "mark", min_points=settings.max_key_points,
+                                    adaptive=settings.adaptive_points,
+                                    splits=splits_of(p.article.body) if offload.workers else None)
 
     map_ordered(ask, sent(plan), workers_for(client, settings), on_done=reduce)
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
     for i, p in enumerate(planned):  # in article order: failures and stats as at concurrency 1
-        out = reduced[i]
+        item = reduced[i]
+        out: tuple[ArticleSummary, GroundingStats] | str
+        try:
+            out = item if isinstance(item, str) else item.result()
+        except Exception as exc:  # noqa: BLE001
+            log.exception("internal error while grounding %s", p.article.source)
+            out = f"internal error ({type(exc).__name__}: {exc}); please report it"
         if isinstance(out, str):
             _fail(failures, p.article, out)
         else:
             summaries[p.article.id], stats = out[0], stats + out[1]
     return summaries, stats, {prompt.name: prompt.label}
-
-
-def apply_budget(plan: list[Planned], client: LLMClient, settings: Settings, failures: list[Failure]) -> set[str]:
-    """--max-cost: reserve each article's calls at their most, in order; ids of the articles that do not fit."""
-    if settings.max_cost is None:
-        return set()
-    price = price_for(settings, client.backend)
-    if price is None:
-        raise ConfigError(f"--max-cost needs a price for model {client.backend.model!r}: "
-                          f"set [prices.\"{client.backend.model}\"] input/output in the config file")
-    counter, _ = counter_for(settings, client.backend)
-    budget = Budget(settings.max_cost, price, batch=settings.batch)
-    left_out: set[str] = set()
-    for p in plan:
-        usd = sum(budget.cost(counter(c.messages), c.max_tokens) for c, hit in zip(p.calls, p.cached) if not hit)
-        if not budget.reserve_usd(usd):
-            left_out.add(p.article.id)
-            failures.append(Failure(source=p.article.source, article_id=p.article.id, stage="budget",
-                                    reason=f"left out: its calls (up to ${usd:.4f}) would take the build past "
-                                           f"--max-cost ${settings.max_cost:g} (${budget.reserved_usd:.4f} reserved)"))
-    client.budget = budget
-    return left_out
 
 
 def build_brief(
@@ -300,12 +291,16 @@ def build_brief(
         calls_before = len(client.records)
         if client.backend.kind != "embedded" and client.gate is None:
             client.gate = Gate(settings.concurrency, settings.requests_per_minute, settings.tokens_per_minute)
-        plan: Iterable[Planned] = plan_calls(unique, client, settings, store)
+        offload = stack.enter_context(Offload(workers_wanted(
+            settings.cpu_workers, embedded=client.backend.kind == "embedded", articles=len(unique),
+            concurrency=settings.concurrency)))
+        plan: Iterable[Planned] = plan_calls(unique, client, settings, store, offload)
         left_out: set[str] = set()
         total = len(unique)
         if settings.max_cost is not None or settings.batch:  # these need every call before the first is sent
             planned = list(plan)
-            left_out = apply_budget(planned, client, settings, failures)
+            if settings.max_cost is not None:
+                client.budget, left_out = reserve_plan(planned, client.backend, settings, failures)
             plan = planned = [p for p in planned if p.article.id not in left_out]
             total = len(planned)
         if settings.batch:
@@ -318,7 +313,8 @@ def build_brief(
             run_batch(client, store, [c for c, _ in todo], progress, articles={c.key: a for c, a in todo},
                       schema=SCHEMAS.get(load_task_prompt("summarize", settings).schema, ArticleNotes))
         try:
-            summaries, grounding, prompt_versions = summarize_all(plan, total, client, settings, progress, failures)
+            summaries, grounding, prompt_versions = summarize_all(plan, total, client, settings, progress, failures,
+                                                                  offload)
         except BackendRefusedError:
             store.finish_run(run_id, {}, "failed")
             raise

@@ -166,16 +166,16 @@ def test_unreadable_only_source_raises_input_error_naming_it(fake_llm: FakeOpenA
 
 
 def test_a_bug_met_by_one_article_is_a_failure_not_a_traceback(fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
-    import briefgen.pipeline as pipeline
+    import briefgen.notes.summarize as summarize
 
-    real = pipeline.ground_summary
+    real = summarize.ground_summary
 
     def faulty(summary, article, **kwargs):  # fault injection: one article hits a bug
         if "backstop" in article.body:
             raise IndexError("list index out of range")
         return real(summary, article, **kwargs)
 
-    monkeypatch.setattr(pipeline, "ground_summary", faulty)
+    monkeypatch.setattr(summarize, "ground_summary", faulty)
     fake_llm.responder = notes_responder
     brief = build_brief([str(SEEDS)], settings_for(fake_llm))
     assert [Path(f.source).name for f in brief.failures] == ["000_57f1031dc5b4a3a3.txt"]
@@ -235,3 +235,24 @@ def test_the_brief_is_the_same_at_concurrency_1_and_64(fake_llm: FakeOpenAI, tmp
     assert peaks[1] == 1 and peaks[64] > 4, peaks  # and the 64 really overlapped
     # The cross-check calls (one per story of several outlets) overlap too, not one by one.
     assert len(fake_llm.story_requests) >= 4 and check_peaks[1] == 1 and check_peaks[64] > 1, check_peaks
+
+
+def test_the_brief_is_the_same_when_a_worker_process_splits_and_grounds(
+        fake_llm: FakeOpenAI, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """cpu_workers=1: a spawned process splits sentences ahead and grounds each article's notes
+    (briefgen/notes/offload.py); the JSON brief is byte for byte the one made in one process."""
+    import logging
+
+    from synthetic import write_articles
+
+    folder = tmp_path / "articles"
+    write_articles(folder, 30, seed=11)
+    fake_llm.responder = notes_responder
+    caplog.set_level(logging.DEBUG, logger="briefgen.notes.offload")
+    briefs = {w: build_brief([str(folder)], settings_for(fake_llm, concurrency=8, cpu_workers=w,
+                                                         state_path=str(tmp_path / f"w{w}.db")))
+              for w in (0, 1)}
+    assert briefs[0].stats.llm_calls >= 30 and not briefs[0].failures
+    assert _untimed(briefs[0]) == _untimed(briefs[1])
+    came_back = [r.getMessage() for r in caplog.records if r.getMessage().startswith("offload:")]
+    assert came_back and not came_back[0].startswith("offload: 0 "), came_back  # the worker really did the work

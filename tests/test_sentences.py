@@ -75,3 +75,21 @@ def test_tighten_drops_an_aside_between_dashes_not_the_verb_after_it() -> None:
     fig = ("Officials said the storm – the 14th of the year – had killed dozens of people in three provinces and cut "
            "power to hundreds of thousands of homes across the region, officials said on Tuesday evening.")
     assert "14th" in tighten(fig)
+
+
+def test_a_body_is_split_paragraph_by_paragraph_and_given_splits_are_taken() -> None:
+    from briefgen.text.sentences import given_splits, splits_of
+
+    body = "The council met on Monday. It approved the plan.\n\nResidents objected. A vote follows in May."
+    assert split_sentences(body) == [s for para in body.split("\n\n") for s in split_sentences(para)]
+    assert list(splits_of(body).values()) == [("The council met on Monday.", "It approved the plan."),
+                                              ("Residents objected.", "A vote follows in May.")]
+    # Splits made in another process are used instead of segmenting again (a text not yet seen here).
+    unseen = "Zorblat Quux ran first. Then Quux Zorblat ran second."
+    given_splits({unseen: ("as the sender split it",)})
+    try:
+        assert split_sentences(unseen) == ["as the sender split it"]
+    finally:
+        given_splits(None)
+    assert split_sentences("Another unseen text here. Two sentences.") == ["Another unseen text here.",
+                                                                            "Two sentences."]

@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from briefgen.config import Price, Settings
 from briefgen.llm.backends import Backend
-from briefgen.models import CallRecord
+from briefgen.errors import ConfigError
+from briefgen.models import Article, CallRecord, Failure
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,36 @@ class Budget:
         return self.reserve_usd(self.cost(prompt_tokens, max_tokens))
 
 
+class PlannedCalls(Protocol):
+    """One article's calls as the pipeline plans them (pipeline.Planned)."""
+
+    article: Article
+    calls: list[Any]  # llm.client.Prepared: messages, max_tokens
+    cached: list[bool]
+
+
+def reserve_plan(plan: Sequence[PlannedCalls], backend: Backend, settings: Settings,
+                 failures: list[Failure]) -> tuple[Budget, set[str]]:
+    """--max-cost: reserve each article's calls at their most, in order; the budget, and the
+    ids of the articles that do not fit (each listed in ``failures``)."""
+    assert settings.max_cost is not None
+    price = price_for(settings, backend)
+    if price is None:
+        raise ConfigError(f"--max-cost needs a price for model {backend.model!r}: "
+                          f"set [prices.\"{backend.model}\"] input/output in the config file")
+    counter, _ = counter_for(settings, backend)
+    budget = Budget(settings.max_cost, price, batch=settings.batch)
+    left_out: set[str] = set()
+    for p in plan:
+        usd = sum(budget.cost(counter(c.messages), c.max_tokens) for c, hit in zip(p.calls, p.cached) if not hit)
+        if not budget.reserve_usd(usd):
+            left_out.add(p.article.id)
+            failures.append(Failure(source=p.article.source, article_id=p.article.id, stage="budget",
+                                    reason=f"left out: its calls (up to ${usd:.4f}) would take the build past "
+                                           f"--max-cost ${settings.max_cost:g} (${budget.reserved_usd:.4f} reserved)"))
+    return budget, left_out
+
+
 def call_stats(records: list[CallRecord], price: Price | None) -> dict[str, object]:
     """Calls, tokens and cost of a run's records, failed attempts and repairs included."""
     paid = [r for r in records if not r.cached]
@@ -224,5 +255,5 @@ def call_stats(records: list[CallRecord], price: Price | None) -> dict[str, obje
             "repairs": sum(r.outcome in ("invalid", "length") for r in paid)}
 
 
-__all__ = ["Budget", "DEFAULT_PRICES", "Estimate", "FREE", "VocabCounter", "approx_count", "cost_usd",
+__all__ = ["Budget", "DEFAULT_PRICES", "Estimate", "FREE", "VocabCounter", "approx_count", "cost_usd", "reserve_plan",
            "call_stats", "counter_for", "price_for"]

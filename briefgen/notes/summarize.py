@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from briefgen.llm.client import LLMClient, Prepared
 from briefgen.llm.outputs import HEADLINE_MAX, SCHEMAS, ArticleFacts, ArticleNotes
 from briefgen.llm.prompts import Prompt
-from briefgen.models import Article, ArticleSummary, Chunk, ContentKind, Evidence, KeyPoint, Quote
+from briefgen.models import Article, ArticleSummary, Chunk, ContentKind, Evidence, GroundingStats, KeyPoint, Quote
 from briefgen.notes.chunk import number_sentences
-from briefgen.notes.ground import REPEAT_COVERAGE
+from briefgen.notes.ground import REPEAT_COVERAGE, ground_summary
 from briefgen.text.addressed import as_data
 from briefgen.text.fixups import (clean_list, clean_people, foreign_chars, headline_style, person_name, shorten_headline,
                                   split_names, tidy)
-from briefgen.text.sentences import lede, tighten
+from briefgen.text.sentences import given_splits, lede, tighten
 from briefgen.text.tokens import ascii_quotes, content_terms, covers
+
+if TYPE_CHECKING:  # a worker process that only reduces notes never imports openai (briefgen/notes/offload.py)
+    from briefgen.llm.client import LLMClient, Prepared
 
 _WS = re.compile(r"\s+")
 
@@ -208,6 +210,20 @@ def notes_to_summary(article: Article, notes: list[ArticleNotes] | list[ArticleF
         topics=[topic] if topic else [],
         quotes=quotes_of(article, people),
     )
+
+
+def reduce_article(article: Article, notes: list[Any], max_points: int, *, keep_unverified: bool = False,
+                   min_points: int = 3, adaptive: bool = False,
+                   splits: dict[str, tuple[str, ...]] | None = None) -> tuple[ArticleSummary, GroundingStats]:
+    """An article's notes reduced to its summary and grounded: pure CPU, no LLM, no state
+    (the pipeline may run it in a worker process, briefgen/notes/offload.py, with the body's
+    ``splits`` as the sending process made them: ``text.sentences.splits_of``)."""
+    given_splits(splits)
+    try:
+        return ground_summary(notes_to_summary(article, notes, max_points), article,
+                              keep_unverified=keep_unverified, min_points=min_points, adaptive=adaptive)
+    finally:
+        given_splits(None)
 
 
 def render_article(article: Article, chunks: list[Chunk], prompt: Prompt, max_points: int = 5) -> list[list[dict[str, str]]]:

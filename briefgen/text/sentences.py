@@ -90,32 +90,56 @@ def _segment(para: str) -> list[str]:
     return out
 
 
+# Splits another process made, handed over with the text (briefgen/notes/offload.py): a worker that
+# grounds an article would otherwise segment its body again, cold.
+_given: dict[str, tuple[str, ...]] = {}
+
+
+def splits_of(text: str) -> dict[str, tuple[str, ...]]:
+    """``text``'s paragraphs and their sentences, as this process split them (for :func:`given_splits`)."""
+    return {para: _split_paragraph(para) for para in _PARAGRAPH.split(text)}
+
+
+def given_splits(splits: dict[str, tuple[str, ...]] | None) -> None:
+    """Take ``splits`` (from :func:`splits_of` in another process) for the paragraphs it holds;
+    ``None`` drops what was given and not used."""
+    if splits is None:
+        _given.clear()
+    else:
+        _given.update(splits)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text, paragraph by paragraph; a sentence never spans a paragraph."""
-    # Chunking, numbering and grounding each split the same body: segment it once.
-    return list(_split_cached(text))
+    # Chunking, numbering and grounding split the same body, and chunking its paragraphs one
+    # by one: each paragraph is segmented once (pysbd is most of a cold build's CPU).
+    out: list[str] = []
+    for para in _PARAGRAPH.split(text):
+        out.extend(_split_paragraph(para))
+    return out
 
 
 # Sized for a day of ten thousand articles and more: the plan (chunking) and the reduce after
 # the concurrent calls split the same bodies in the same order, a whole day apart, and an LRU
-# smaller than the day's texts then misses every time (at 8,192 entries a 5,000-article build
-# segmented each text eight times: bench/RESULTS.md). ~3 KB an entry.
-@lru_cache(maxsize=1 << 15)
-def _split_cached(text: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for para in _PARAGRAPH.split(text):
-        para = re.sub(r"\s+", " ", para).strip()
-        if not para:
+# smaller than the day's paragraphs then misses every time (at 8,192 entries a 5,000-article
+# build segmented each text eight times: bench/RESULTS.md). ~0.5 KB an entry.
+@lru_cache(maxsize=1 << 17)
+def _split_paragraph(para: str) -> tuple[str, ...]:
+    known = _given.pop(para, None)
+    if known is not None:
+        return known
+    para = re.sub(r"\s+", " ", para).strip()
+    if not para:
+        return ()
+    merged: list[str] = []
+    for piece in (p.strip() for p in _segment(para)):
+        if not piece:
             continue
-        pieces = [p.strip() for p in _segment(para) if p.strip()]
-        merged: list[str] = []
-        for piece in pieces:
-            if merged and _NO_END.search(merged[-1]):
-                merged[-1] = f"{merged[-1]} {piece}"
-            else:
-                merged.append(piece)
-        out.extend(merged)
-    return tuple(out)
+        if merged and _NO_END.search(merged[-1]):
+            merged[-1] = f"{merged[-1]} {piece}"
+        else:
+            merged.append(piece)
+    return tuple(merged)
 
 
 LEDE_MIN_WORDS = 6

@@ -1,0 +1,124 @@
+"""The second core: pure-CPU steps of a build run in a worker process while calls are in flight.
+
+With a server backend a build of 1,000 articles is bound by briefgen's own CPU, not by the
+provider: the thread that sends the calls also renders prompts, parses replies and grounds
+each article's notes, and under the GIL 32 sending threads and the grounding take turns on
+one core (bench/RESULTS.md, issue 16). Grounding (``notes.summarize.reduce_article``) is a
+pure function of an article and its notes, so it can run in another process on the other
+core; its results are gathered in article order, so the brief is the same with or without it.
+
+``Offload(0)`` runs everything inline: the embedded model (which keeps both cores busy) and
+small builds never start a process. A worker that dies (killed, out of memory) costs no
+article: what it had not returned is run inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+# Articles below which a worker costs more than it saves: its start (a fresh Python
+# importing the grounding code, about 0.3 s of CPU) against about 2.5 ms of grounding an article.
+MIN_ARTICLES = 200
+MAX_WORKERS = 4
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def workers_wanted(configured: int | None, *, embedded: bool, articles: int, concurrency: int) -> int:
+    """Worker processes for a build: as configured, else one less than the cores (at most
+    MAX_WORKERS) for a server backend with calls in parallel and MIN_ARTICLES or more; else none."""
+    if configured is not None:
+        return configured
+    if embedded or concurrency <= 1 or articles < MIN_ARTICLES:
+        return 0
+    return max(0, min(MAX_WORKERS, cores() - 1))
+
+
+class Pending(Generic[R]):
+    """One offloaded call: its result, computed inline if the worker could not."""
+
+    def __init__(self, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any], future: Future[R],
+                 owner: Offload | None = None) -> None:
+        self.fn, self.args, self.kwargs, self.future, self.owner = fn, args, kwargs, future, owner
+
+    def result(self) -> R:
+        """The result (an exception out of ``fn`` is raised here, as inline)."""
+        try:
+            out = self.future.result()
+            if self.owner is not None:
+                self.owner.remote += 1
+            return out
+        except BrokenProcessPool:
+            if self.owner is not None:
+                self.owner.broken()
+        return self.fn(*self.args, **self.kwargs)
+
+
+class Offload:
+    """A pool of ``workers`` processes (spawned: no fork of a threaded process), or none."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.remote = 0  # results that came back from a worker (the log says it at the end)
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 0:
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool.submit(int)  # start the workers now: their start overlaps what the caller does next
+
+    def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Pending[R]:
+        """Start ``fn(*args, **kwargs)`` in a worker (all must pickle); run it now without one."""
+        if self._pool is not None:
+            try:
+                return Pending(fn, args, kwargs, self._pool.submit(fn, *args, **kwargs), self)
+            except (BrokenProcessPool, RuntimeError):  # the pool is gone: the rest inline
+                self.broken()
+        return Pending(fn, args, kwargs, _done(fn, args, kwargs))
+
+    def broken(self) -> None:
+        """The worker died: say so once; from now on everything runs in this process."""
+        if self._pool is not None:
+            log.warning("the worker process stopped; the rest is grounded in this process")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def close(self) -> None:
+        if self.workers:
+            log.debug("offload: %d results from %d worker process(es)", self.remote, self.workers)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Offload:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _done(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Future[R]:
+    """``fn(*args, **kwargs)`` run now, as a finished future (its exception kept for ``result``)."""
+    fut: Future[R] = Future()
+    try:
+        fut.set_result(fn(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - raised again by Pending.result, as a worker's would be
+        fut.set_exception(exc)
+    return fut
+
+
+__all__ = ["Offload", "Pending", "workers_wanted", "cores", "MIN_ARTICLES"]

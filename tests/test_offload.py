@@ -1,0 +1,65 @@
+"""briefgen.notes.offload: work done in a real spawned worker process comes back as if done inline."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from briefgen.notes.offload import MIN_ARTICLES, Offload, workers_wanted
+
+
+def _die_unless_in(pid: int) -> str:
+    """Kills the worker it runs in; returns when run inline (in the process ``pid``)."""
+    if os.getpid() != pid:
+        os._exit(3)
+    return "inline"
+
+
+def _divide(a: int, b: int) -> float:
+    return a / b
+
+
+def test_work_runs_in_another_process_and_comes_back_in_order() -> None:
+    with Offload(1) as off:
+        pending = [off.submit(pow, n, 2) for n in range(20)] + [off.submit(os.getpid)]
+        results = [p.result() for p in pending]
+    assert results[:20] == [n * n for n in range(20)]
+    assert results[20] != os.getpid()  # it really ran elsewhere
+    assert off.remote == 21
+
+
+def test_without_workers_everything_runs_inline() -> None:
+    with Offload(0) as off:
+        assert off.submit(os.getpid).result() == os.getpid()
+        assert off.remote == 0
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_an_error_in_the_work_is_raised_by_result_as_inline(workers: int) -> None:
+    with Offload(workers) as off:
+        pending = off.submit(_divide, 1, b=0)
+        with pytest.raises(ZeroDivisionError):
+            pending.result()
+        assert off.submit(_divide, 6, b=3).result() == 2.0
+
+
+def test_a_worker_that_dies_costs_no_result(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="briefgen.notes.offload")
+    me = os.getpid()
+    with Offload(1) as off:
+        first = [off.submit(_die_unless_in, me) for _ in range(5)]
+        assert [p.result() for p in first] == ["inline"] * 5  # each done again here
+        assert off.submit(_die_unless_in, me).result() == "inline"  # and the rest inline from then on
+    stopped = [r for r in caplog.records if "worker process stopped" in r.getMessage()]
+    assert len(stopped) == 1, [r.getMessage() for r in caplog.records]
+
+
+def test_workers_are_wanted_for_a_server_backend_with_many_articles_only() -> None:
+    assert workers_wanted(None, embedded=True, articles=5000, concurrency=1) == 0
+    assert workers_wanted(None, embedded=False, articles=MIN_ARTICLES - 1, concurrency=32) == 0
+    assert workers_wanted(None, embedded=False, articles=5000, concurrency=1) == 0
+    many = workers_wanted(None, embedded=False, articles=5000, concurrency=32)
+    assert many == min(4, max(0, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1) - 1))
+    assert workers_wanted(2, embedded=True, articles=1, concurrency=1) == 2  # as configured, always
