@@ -63,3 +63,11 @@ def test_workers_are_wanted_for_a_server_backend_with_many_articles_only() -> No
     many = workers_wanted(None, embedded=False, articles=5000, concurrency=32)
     assert many == min(4, max(0, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1) - 1))
     assert workers_wanted(2, embedded=True, articles=1, concurrency=1) == 2  # as configured, always
+
+
+def test_a_worker_ignores_ctrl_c_which_the_build_handles() -> None:
+    import signal
+
+    with Offload(1) as off:
+        assert off.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN  # this process still stops on Ctrl-C

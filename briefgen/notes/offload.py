@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -78,7 +79,8 @@ class Offload:
         self.remote = 0  # results that came back from a worker (the log says it at the end)
         self._pool: ProcessPoolExecutor | None = None
         if workers > 0:
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_quiet_on_ctrl_c)
             self._pool.submit(int)  # start the workers now: their start overlaps what the caller does next
 
     def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Pending[R]:
@@ -109,6 +111,12 @@ class Offload:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _quiet_on_ctrl_c() -> None:
+    """In a worker: Ctrl-C reaches the whole process group, and the build's own process stops
+    the pool; a worker printing its own KeyboardInterrupt traceback would only be noise."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _done(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Future[R]:
