@@ -329,7 +329,11 @@ def build_brief(
             decide = judge.make_judge(client, judge_prompt, summaries, by_id)
             prompt_versions[judge_prompt.name] = judge_prompt.label
         groups = cluster_articles(ordered, by_id, judge=decide)
-        made = (stories.build_story(group, summaries, by_id) for group in groups)
+        # Stories are built in the worker when there is one (each story sent with its members only),
+        # this thread taking them in order to cross-check while the next ones are built.
+        made = (p.result() for p in [offload.submit(stories.build_story, g, {a: summaries[a] for a in g if a in summaries},
+                                                    {a: by_id[a] for a in g if a in by_id}) for g in groups]) \
+            if offload.workers else (stories.build_story(group, summaries, by_id) for group in groups)
         if crosscheck_wanted(settings, client.backend):
             # Each story of two or more outlets is cross-checked as soon as it is built: building
             # the next ones overlaps the calls in flight.
