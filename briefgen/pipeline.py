@@ -194,7 +194,7 @@ def summarize_all(
     failures: list[Failure], offload: Offload | None = None,
 ) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
     """Ask every planned call (concurrently, for server backends) as ``plan`` yields it; reduce
-    and ground each article as its replies arrive, in this thread, between renderings.
+    and ground each article as its replies arrive, in ``offload``'s worker (else in this thread).
 
     Each article is reduced on its own and the results are gathered in article order: the
     brief does not depend on the concurrency or on the order replies come back in. A failed
