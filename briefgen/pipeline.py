@@ -169,16 +169,14 @@ def plan_calls(articles: list[Article], client: LLMClient, settings: Settings,
     # article back while this thread goes from the first on, each taking what the other has done.
     ahead = [offload.submit(splits_of, a.body) for a in reversed(articles)][::-1] if offload and offload.workers else []
     for i, article in enumerate(articles):
-        if ahead:
-            given_splits(ahead[i].result() if ahead[i].future.done() or not ahead[i].future.cancel() else None)
+        done = ahead and (ahead[i].future.done() or not ahead[i].future.cancel())  # else not started: cancelled
         try:
-            rendered = render_article(article, chunking.chunk_news(article, budget), prompt,
-                                      settings.points_per_article)
+            with given_splits(ahead[i].result() if done else None):
+                rendered = render_article(article, chunking.chunk_news(article, budget), prompt,
+                                          settings.points_per_article)
         except ConfigError as exc:
             yield Planned(article, [], [], [], str(exc))
             continue
-        finally:
-            given_splits(None)
         calls = plan_article(rendered, client, prompt)
         cached = [use_cache and store is not None and store.cache_get(c.key) is not None for c in calls]
         yield Planned(article, rendered, calls, cached)
@@ -329,11 +327,10 @@ def build_brief(
             decide = judge.make_judge(client, judge_prompt, summaries, by_id)
             prompt_versions[judge_prompt.name] = judge_prompt.label
         groups = cluster_articles(ordered, by_id, judge=decide)
-        # Stories are built in the worker when there is one (each story sent with its members only),
-        # this thread taking them in order to cross-check while the next ones are built.
-        made = (p.result() for p in [offload.submit(stories.build_story, g, {a: summaries[a] for a in g if a in summaries},
-                                                    {a: by_id[a] for a in g if a in by_id}) for g in groups]) \
-            if offload.workers else (stories.build_story(group, summaries, by_id) for group in groups)
+        # Built in the worker when there is one (each story sent with its members only), taken here
+        # in order to be cross-checked while the next ones are built.
+        made = offload.imap(stories.build_story, ((g, {a: summaries[a] for a in g if a in summaries},
+                                                   {a: by_id[a] for a in g if a in by_id}) for g in groups))
         if crosscheck_wanted(settings, client.backend):
             # Each story of two or more outlets is cross-checked as soon as it is built: building
             # the next ones overlaps the calls in flight.

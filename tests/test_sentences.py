@@ -86,10 +86,7 @@ def test_a_body_is_split_paragraph_by_paragraph_and_given_splits_are_taken() -> 
                                               ("Residents objected.", "A vote follows in May.")]
     # Splits made in another process are used instead of segmenting again (a text not yet seen here).
     unseen = "Zorblat Quux ran first. Then Quux Zorblat ran second."
-    given_splits({unseen: ("as the sender split it",)})
-    try:
+    with given_splits({unseen: ("as the sender split it",)}):
         assert split_sentences(unseen) == ["as the sender split it"]
-    finally:
-        given_splits(None)
     assert split_sentences("Another unseen text here. Two sentences.") == ["Another unseen text here.",
                                                                             "Two sentences."]

@@ -20,7 +20,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
@@ -94,10 +94,18 @@ class Offload:
                 self.broken()
         return Pending(fn, args, kwargs, _done(fn, args, kwargs))
 
+    def imap(self, fn: Callable[..., R], arg_tuples: Iterable[tuple[Any, ...]]) -> Iterator[R]:
+        """``fn(*args)`` for each, in order: all sent to the workers at once (each yielded as it is
+        done, in turn), or without a worker each made only when asked for."""
+        if self._pool is None:
+            return (fn(*args) for args in arg_tuples)
+        pending = [self.submit(fn, *args) for args in arg_tuples]
+        return (p.result() for p in pending)
+
     def broken(self) -> None:
         """The worker died: say so once; from now on everything runs in this process."""
         if self._pool is not None:
-            log.warning("the worker process stopped; the rest is grounded in this process")
+            log.warning("the worker process stopped; the rest of its work is done in this process")
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 

@@ -218,12 +218,9 @@ def reduce_article(article: Article, notes: list[Any], max_points: int, *, keep_
     """An article's notes reduced to its summary and grounded: pure CPU, no LLM, no state
     (the pipeline may run it in a worker process, briefgen/notes/offload.py, with the body's
     ``splits`` as the sending process made them: ``text.sentences.splits_of``)."""
-    given_splits(splits)
-    try:
+    with given_splits(splits):
         return ground_summary(notes_to_summary(article, notes, max_points), article,
                               keep_unverified=keep_unverified, min_points=min_points, adaptive=adaptive)
-    finally:
-        given_splits(None)
 
 
 def render_article(article: Article, chunks: list[Chunk], prompt: Prompt, max_points: int = 5) -> list[list[dict[str, str]]]:

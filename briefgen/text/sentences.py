@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 
 from briefgen.text.lexicon import NON_TERMINAL_ABBREVIATIONS
@@ -100,13 +102,15 @@ def splits_of(text: str) -> dict[str, tuple[str, ...]]:
     return {para: _split_paragraph(para) for para in _PARAGRAPH.split(text)}
 
 
-def given_splits(splits: dict[str, tuple[str, ...]] | None) -> None:
-    """Take ``splits`` (from :func:`splits_of` in another process) for the paragraphs it holds;
-    ``None`` drops what was given and not used."""
-    if splits is None:
+@contextlib.contextmanager
+def given_splits(splits: dict[str, tuple[str, ...]] | None) -> Iterator[None]:
+    """Within the block, take ``splits`` (from :func:`splits_of` in another process) for the
+    paragraphs it holds instead of segmenting them; after it, what was not used is dropped."""
+    _given.update(splits or {})
+    try:
+        yield
+    finally:
         _given.clear()
-    else:
-        _given.update(splits)
 
 
 def split_sentences(text: str) -> list[str]:
