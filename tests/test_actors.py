@@ -32,3 +32,17 @@ def test_a_sentence_the_reader_cannot_parse_does_not_fail_a_correct_point() -> N
     assert pairs_agree(claim, "The longest meeting between the Russian and American delegations ran five hours.")
     # But the evidence pairing one of them with someone else refuses it.
     assert not pairs_agree("Trump met Putin in Moscow.", "Envoy Steve Witkoff met Vladimir Putin in Moscow.")
+
+
+def test_spaced_initials_end_no_clause() -> None:
+    """The 1.5B model writes "U. S." as two initials with a space. Read as "U." ending the
+    clause, the seeds' wrong summary ("…despite his recent meeting with U. S. special envoy
+    Steve Witkoff in Moscow") gave no pair and passed its check, as it did in the brief."""
+    evidence = ("Despite President Donald Trump calling a recent meeting between U.S. special envoy Steve Witkoff "
+                "and Russian President Vladimir Putin “highly productive,” the White House confirmed that a new "
+                "round of sanctions against Russia will take effect on Friday as planned.")
+    claim = ("President Donald Trump has confirmed that a new round of sanctions against Russia will take effect "
+             "on Friday as planned, despite his recent meeting with U. S. special envoy Steve Witkoff in Moscow.")
+    assert meeting_pairs(claim) == {frozenset({"p:trump", "p:witkof"})}
+    assert not pairs_agree(claim, evidence)
+    assert meeting_pairs("J. K. Rowling met Emma Watson.") == {frozenset({"p:rowlin", "p:watson"})}

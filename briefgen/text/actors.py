@@ -59,7 +59,8 @@ def _person(segment: str, last: bool = True) -> str:
     return keys[-1] if last else keys[0]
 
 
-_ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}")
+# "U.S." and "U. S." (a small model's spacing) end no clause: their letters, dots and spaces out.
+_ABBREVIATION = re.compile(r"\b[A-Z]\.(?: ?[A-Z]\.)+")
 
 
 def meeting_pairs(text: str) -> set[frozenset[str]]:
@@ -69,7 +70,7 @@ def meeting_pairs(text: str) -> set[frozenset[str]]:
 
 @lru_cache(maxsize=1 << 16)  # grounding reads the same sentences for many points
 def _meeting_pairs(text: str) -> frozenset[frozenset[str]]:
-    text = _ABBREVIATION.sub(lambda m: m.group(0).replace(".", ""), text)  # "U.S." ends no clause
+    text = _ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), text)
     pairs: set[frozenset[str]] = set()
     subject = _person(text, last=False)
 
