@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from briefgen.text.actors import meeting_pairs, pairs_agree
+import pytest
+
+from briefgen.text.actors import meeting_pairs, pairs_agree, roles_agree
 
 
 def test_the_shapes_of_a_meeting() -> None:
@@ -46,3 +48,37 @@ def test_spaced_initials_end_no_clause() -> None:
     assert meeting_pairs(claim) == {frozenset({"p:trump", "p:witkof"})}
     assert not pairs_agree(claim, evidence)
     assert meeting_pairs("J. K. Rowling met Emma Watson.") == {frozenset({"p:rowlin", "p:watson"})}
+
+
+@pytest.mark.parametrize(("claim", "evidence"), [
+    # The aide reported the offer; Putin made it.
+    ("Ushakov offered a moratorium on strikes.",
+     "Kremlin aide Yuri Ushakov said Putin had offered a 30-day moratorium on strikes against energy infrastructure."),
+    # The prime minister gave the order; the army received it.
+    ("The army and police ordered the use of every available means to reach isolated communities.",
+     "Prime Minister Pham Minh Chinh ordered the army and police to use every available means to reach cut-off villages."),
+    # The seeds' wrong summary: the White House confirmed the sanctions, not Trump.
+    ("President Donald Trump has confirmed that a new round of sanctions will take effect on Friday.",
+     "Despite President Donald Trump calling the meeting productive, the White House confirmed that a new round of "
+     "sanctions will take effect on Friday."),
+    ("The goalkeeper scored twice in the second half.", "The goalkeeper said the striker had scored twice in the second half."),
+])
+def test_a_verb_given_to_the_wrong_subject_is_refused(claim: str, evidence: str) -> None:
+    assert not roles_agree(claim, evidence)
+
+
+@pytest.mark.parametrize(("claim", "evidence"), [
+    ("Chelsea beat Real Betis.", "Chelsea FC won the final in Wroclaw, after they beat the Spanish team Real Betis 4-1."),
+    ("Norland engineers traced the problem to the radar data.",
+     "Norland said its engineers had traced the problem to the way the radar data were combined."),
+    ("Trump and Putin spoke by phone.", "Donald Trump spoke with Vladimir Putin by phone."),
+    ("Police arrested two men.", "Two men were arrested by police."),  # a passive: not read
+    ("The council approved the budget.", "After a long debate, councillors approved the budget."),  # a synonym
+    ("Kaya said more than 140 aftershocks had been recorded.",
+     "Elif Kaya, head of AFAD's risk department, said more than 140 aftershocks had been recorded."),  # an apposition
+    ("The European Central Bank cut its deposit rate.", "The ECB's governing council cut the deposit rate, the bank said."),
+    ("The ECB cut its deposit rate.", "The European Central Bank cut its deposit rate."),
+    ("He said the plant would close.", "The company said the plant would close."),  # a pronoun: not read
+])
+def test_a_subject_read_plainly_or_not_at_all_passes(claim: str, evidence: str) -> None:
+    assert roles_agree(claim, evidence)

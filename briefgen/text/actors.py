@@ -7,7 +7,10 @@ confirmed…", and it is still wrong: Witkoff met Putin, Trump was not there. Wo
 cannot see it; the pairs of participants can. :func:`meeting_pairs` reads them from the
 common English shapes ("a meeting between A and B", "A's talks with B", "his call with B",
 "A met B", "A and B met", "A will speak with B"), and grounding refuses a text that pairs
-two people its evidence does not pair.
+two people its evidence does not pair. :func:`roles_agree` does the same for who did what:
+a verb given a subject the evidence names in another role ("Ushakov offered a moratorium"
+of "Ushakov said Putin had offered …"; the seeds' "Trump has confirmed …" of "… the White
+House confirmed …").
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from briefgen.text.lexicon import STOPWORDS
 from briefgen.text.names import name_word, person_key
 
 _REL_NOUN = r"(?:meeting|meetings|talks|summit|call|phone call|conversation|sit-down|encounter)"
@@ -108,3 +112,84 @@ def pairs_agree(claim: str, evidence: str) -> bool:
     found = meeting_pairs(evidence)
     people = {p for pair in found for p in pair}
     return all(pair in found or not (pair & people) for pair in claimed)
+
+
+# Who did it: the subject a sentence gives to its verb. "Ushakov offered a moratorium" is made
+# of the words of "Kremlin aide Yuri Ushakov said Putin had offered a 30-day moratorium", and
+# the army did not order anything in "Prime Minister Chinh ordered the army and police to …".
+# Read only where it is plain: a claim whose first finite verb (a past tense, "says") is in the
+# active voice, against the evidence's active uses of that verb; the subject is the content
+# words before the verb, back to a comma or a clause word.
+_IRREGULAR = frozenset("""
+    said met won beat cut hit made took gave set put left led told held kept sold paid spent lost fell
+    rose ran saw sent brought bought found struck shot sank broke began chose drew drove flew froze
+    grew knew threw wrote says""".split())
+_PASSIVE = frozenset("was were been be being is are get got gets".split())
+_CLAUSE_WORDS = frozenset("that said says told which who whom whose after before when while as because "
+                          "where if though although since until than according".split())
+_EDGE = re.compile(r"[,;:()\[\]—–]|\s-\s")
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """(word, a clause boundary comes right before it) for each word of ``text``."""
+    out: list[tuple[str, bool]] = []
+    boundary = True
+    for piece in re.split(r"(\s+)", _EDGE.sub(lambda m: " , ", text)):
+        if not piece.strip():
+            continue
+        if piece == ",":
+            boundary = True
+            continue
+        word = piece.strip("\"“”‘’'.!?")
+        if word:
+            out.append((word, boundary))
+            boundary = False
+    return out
+
+
+def _is_finite(word: str) -> bool:
+    return word.islower() and (word.endswith("ed") and len(word) > 4 or word in _IRREGULAR)
+
+
+def _subject(tokens: list[tuple[str, bool]], i: int) -> set[str]:
+    """Content terms of the words before token ``i``, back to a clause boundary (none when the
+    verb follows one: "Kaya, head of the agency, said" puts the subject out of reach). The
+    initials of its capitalized words count too: "the European Central Bank" is the ECB."""
+    from briefgen.text.tokens import content_terms
+
+    if tokens[i][1]:
+        return set()
+    words: list[str] = []
+    j = i - 1
+    while j >= 0 and tokens[j][0].casefold() not in _CLAUSE_WORDS:
+        words.append(tokens[j][0])
+        if tokens[j][1]:
+            break
+        j -= 1
+    caps = [w for w in reversed(words) if w[:1].isupper() and w.casefold() not in STOPWORDS]
+    terms = {t.rstrip("'’") for t in content_terms(" ".join(reversed(words)))}
+    return terms | ({"".join(w[0] for w in caps).casefold()} if len(caps) > 1 else set())
+
+
+def roles_agree(claim: str, evidence: str) -> bool:
+    """False when ``claim`` gives its verb a subject that ``evidence`` names, but in another
+    role: every active use of that verb in the evidence has another subject. What cannot be
+    read plainly (a passive, a pronoun, a verb the evidence does not use) passes."""
+    from briefgen.text.tokens import content_terms, stem
+
+    ct = _tokens(_ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), claim))
+    verb = next((i for i, (w, _) in enumerate(ct) if i and _is_finite(w)), None)
+    if verb is None or ct[verb - 1][0].casefold() in _PASSIVE:
+        return True
+    subject = _subject(ct, verb)
+    if not subject:
+        return True
+    key = stem(ct[verb][0])
+    et = _tokens(_ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), evidence))
+    uses = [i for i, (w, _) in enumerate(et) if i and w.islower() and stem(w) == key and et[i - 1][0].casefold() not in _PASSIVE]
+    subjects = [_subject(et, i) for i in uses]
+    if not subjects or any(not s or s & subject for s in subjects):
+        return True
+    # The claim's subject must be in the evidence, in another role: a synonym ("policymakers"
+    # for "the bank") is not read as a disagreement.
+    return not subject & content_terms(evidence)
