@@ -73,6 +73,7 @@ def test_a_verb_given_to_the_wrong_subject_is_refused(claim: str, evidence: str)
      "Norland said its engineers had traced the problem to the way the radar data were combined."),
     ("Trump and Putin spoke by phone.", "Donald Trump spoke with Vladimir Putin by phone."),
     ("Police arrested two men.", "Two men were arrested by police."),  # a passive: not read
+    ("Two men arrested over the Louvre heist.", "French police arrested two men over the Louvre heist."),  # a headline's
     ("The council approved the budget.", "After a long debate, councillors approved the budget."),  # a synonym
     ("Kaya said more than 140 aftershocks had been recorded.",
      "Elif Kaya, head of AFAD's risk department, said more than 140 aftershocks had been recorded."),  # an apposition
