@@ -162,3 +162,23 @@ def test_support_takes_an_outlets_other_spelling_of_a_name_and_a_written_out_acr
     assert support("Zelenskyy met Danish leaders in Copenhagen.", "Zelensky met Danish leaders in Copenhagen on Wednesday.").ok
     assert support("The ECB cut its deposit rate to 2.00%.", "The European Central Bank cut its deposit rate to 2%.").ok
     assert not support("The ECB cut its deposit rate to 2.25%.", "The European Central Bank cut its deposit rate to 2%.").ok
+
+
+def test_a_summary_that_gives_the_act_to_the_wrong_person_is_replaced_by_the_lede() -> None:
+    """Issue 13's wrong summary, in other words and on another beat: every word is in one
+    sentence, and the act belongs to someone else (the envoy met the minister, the agency
+    announced the figure), written with a small model's "U. S."."""
+    body = ("The energy ministry confirmed on Monday that new export quotas will start in March, despite the "
+            "premier calling a recent meeting between U.S. trade envoy Jane Ortiz and Energy Minister Paulo Reis "
+            "productive.\n\nReis and Ortiz met for two hours in Brasilia.\n\nThe quotas cover crude oil and diesel.")
+    art = Article.create(source="b.txt", title="Export quotas go ahead", body=body)
+    lede = body.split("\n\n")[0]
+    for wrong in ("The premier confirmed that new export quotas will start in March, despite his recent meeting "
+                  "with U. S. trade envoy Jane Ortiz.",
+                  "The premier confirmed on Monday that new export quotas will start in March."):
+        summary = ArticleSummary(article_id=art.id, headline="Export quotas go ahead", summary=wrong, key_points=[])
+        out, g = ground_summary(summary, art, min_points=0)
+        assert out.summary == lede and g.headlines_replaced == 1, wrong
+    right = ArticleSummary(article_id=art.id, headline="Export quotas go ahead", key_points=[],
+                           summary="The energy ministry confirmed that new export quotas will start in March.")
+    assert ground_summary(right, art, min_points=0)[0].summary == right.summary

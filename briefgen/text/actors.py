@@ -125,9 +125,11 @@ _IRREGULAR = frozenset("""
     rose ran saw sent brought bought found struck shot sank broke began chose drew drove flew froze
     grew knew threw wrote says""".split())
 _PASSIVE = frozenset("was were been be being is are get got gets".split())
-# A participle followed by one of these is a headline's passive ("Two men arrested over the
-# heist", "Three killed in floods"), not a subject's act.
+# A participle followed by one of these, in a text that opens without an article, is a
+# headline's passive ("Two men arrested over the heist", "Three killed in floods"), not a
+# subject's act ("The premier confirmed on Monday that …" is one).
 _AFTER_PARTICIPLE = frozenset("over in at by after for on near during amid following from into".split())
+_DETERMINERS = frozenset("the a an this that these those his her its their our".split())
 _CLAUSE_WORDS = frozenset("that said says told which who whom whose after before when while as because "
                           "where if though although since until than according".split())
 _EDGE = re.compile(r"[,;:()\[\]—–]|\s-\s")
@@ -183,7 +185,7 @@ def roles_agree(claim: str, evidence: str) -> bool:
     ct = _tokens(_ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), claim))
     verb = next((i for i, (w, _) in enumerate(ct) if i and _is_finite(w)), None)
     if verb is None or ct[verb - 1][0].casefold() in _PASSIVE or \
-            (verb + 1 == len(ct) or ct[verb + 1][0].casefold() in _AFTER_PARTICIPLE):
+            ct[0][0].casefold() not in _DETERMINERS and (verb + 1 == len(ct) or ct[verb + 1][0].casefold() in _AFTER_PARTICIPLE):
         return True
     subject = _subject(ct, verb)
     if not subject:
