@@ -90,3 +90,16 @@ def test_a_body_is_split_paragraph_by_paragraph_and_given_splits_are_taken() -> 
         assert split_sentences(unseen) == ["as the sender split it"]
     assert split_sentences("Another unseen text here. Two sentences.") == ["Another unseen text here.",
                                                                             "Two sentences."]
+
+
+def test_a_heading_line_is_not_the_first_half_of_a_lede() -> None:
+    """A press release's heading above its dateline was joined to it as one summary ("…by 25
+    basis points Frankfurt am Main, 5 June 2025 - At its meeting…"); a line without a
+    sentence's end is skipped when a sentence follows."""
+    from briefgen.text.sentences import lede
+
+    lines = ["City council approves new transit budget for next year",
+             "SPRINGFIELD, 3 March - The city council approved a transit budget of $40 million on Monday.",
+             "The vote was 7 to 2."]
+    assert lede(lines) == lines[1] + " " + lines[2]
+    assert lede(["Storm warning issued for coastal districts tonight"]) == "Storm warning issued for coastal districts tonight"

@@ -147,6 +147,7 @@ def _split_paragraph(para: str) -> tuple[str, ...]:
 
 
 LEDE_MIN_WORDS = 6
+_ENDS = re.compile(r"[.!?…][\"”’')\]]*\s*$")
 
 
 def lede(sentences: list[str], fallback: str = "") -> str:
@@ -157,7 +158,10 @@ def lede(sentences: list[str], fallback: str = "") -> str:
     page instructions ("Refresh for the latest updates.", "Times are GMT."), not a lede.
     """
     out = ""
-    first = next((i for i, s in enumerate(sentences) if len(s.split()) >= LEDE_MIN_WORDS), 0)
+    # A line without a sentence's end is a heading ("Governing Council lowers key interest
+    # rates by 25 basis points" above a press release's dateline), not the lede's first half.
+    first = next((i for i, s in enumerate(sentences) if len(s.split()) >= LEDE_MIN_WORDS and _ENDS.search(s)),
+                 next((i for i, s in enumerate(sentences) if len(s.split()) >= LEDE_MIN_WORDS), 0))
     for sentence in sentences[first:]:
         if out and len(out) + len(sentence) > LEDE_MAX_CHARS:
             break
