@@ -101,5 +101,5 @@ def test_a_heading_line_is_not_the_first_half_of_a_lede() -> None:
     lines = ["City council approves new transit budget for next year",
              "SPRINGFIELD, 3 March - The city council approved a transit budget of $40 million on Monday.",
              "The vote was 7 to 2."]
-    assert lede(lines) == lines[1] + " " + lines[2]
+    assert lede(lines) == lines[1]
     assert lede(["Storm warning issued for coastal districts tonight"]) == "Storm warning issued for coastal districts tonight"
