@@ -75,11 +75,15 @@ def test_a_verb_given_to_the_wrong_subject_is_refused(claim: str, evidence: str)
     ("Police arrested two men.", "Two men were arrested by police."),  # a passive: not read
     ("Two men arrested over the Louvre heist.", "French police arrested two men over the Louvre heist."),  # a headline's
     ("The council approved the budget.", "After a long debate, councillors approved the budget."),  # a synonym
+    ("Marco Rubio joined the talks in Warsaw.", "US Secretary of State Marco Rubio joined the talks in Warsaw."),
     ("Kaya said more than 140 aftershocks had been recorded.",
      "Elif Kaya, head of AFAD's risk department, said more than 140 aftershocks had been recorded."),  # an apposition
     ("The European Central Bank cut its deposit rate.", "The ECB's governing council cut the deposit rate, the bank said."),
     ("The ECB cut its deposit rate.", "The European Central Bank cut its deposit rate."),
     ("He said the plant would close.", "The company said the plant would close."),  # a pronoun: not read
+    # A group for subject: a member's act may be its.
+    ("Mayor Ana Ruiz met with Governor Tom Hale in Leeds.",
+     "Leaders of the region have met in Leeds on Friday; the host was Mayor Ana Ruiz, and Governor Tom Hale came too."),
 ])
 def test_a_subject_read_plainly_or_not_at_all_passes(claim: str, evidence: str) -> None:
     assert roles_agree(claim, evidence)

@@ -129,6 +129,7 @@ _PASSIVE = frozenset("was were been be being is are get got gets".split())
 # headline's passive ("Two men arrested over the heist", "Three killed in floods"), not a
 # subject's act ("The premier confirmed on Monday that …" is one).
 _AFTER_PARTICIPLE = frozenset("over in at by after for on near during amid following from into".split())
+_AUXILIARIES = frozenset("has have had will would could should may might must can did do does also then".split())
 _DETERMINERS = frozenset("the a an this that these those his her its their our".split())
 _CLAUSE_WORDS = frozenset("that said says told which who whom whose after before when while as because "
                           "where if though although since until than according".split())
@@ -156,10 +157,12 @@ def _is_finite(word: str) -> bool:
     return word.islower() and (word.endswith("ed") and len(word) > 4 or word in _IRREGULAR)
 
 
-def _subject(tokens: list[tuple[str, bool]], i: int) -> set[str]:
+def _subject(tokens: list[tuple[str, bool]], i: int, *, named: bool = False) -> set[str]:
     """Content terms of the words before token ``i``, back to a clause boundary (none when the
     verb follows one: "Kaya, head of the agency, said" puts the subject out of reach). The
-    initials of its capitalized words count too: "the European Central Bank" is the ECB."""
+    initials of its capitalized words count too: "the European Central Bank" is the ECB.
+    ``named`` (the evidence's side): a group for subject, a plural noun up to its first "of"
+    ("Leaders of Europe have met"), is no one's in particular: a member's act may be its."""
     from briefgen.text.tokens import content_terms
 
     if tokens[i][1]:
@@ -171,8 +174,13 @@ def _subject(tokens: list[tuple[str, bool]], i: int) -> set[str]:
         if tokens[j][1]:
             break
         j -= 1
-    caps = [w for w in reversed(words) if w[:1].isupper() and w.casefold() not in STOPWORDS]
-    terms = {t.rstrip("'’") for t in content_terms(" ".join(reversed(words)))}
+    words.reverse()
+    before_of = words[:words.index("of")] if "of" in words else words
+    head = next((w for w in reversed(before_of) if w.casefold() not in _AUXILIARIES), "")
+    if named and head.endswith("s") and not head.endswith("ss") and (head.islower() or head == words[0]):
+        return set()
+    caps = [w for w in words if w[:1].isupper() and w.casefold() not in STOPWORDS]
+    terms = {t.rstrip("'’") for t in content_terms(" ".join(words))}
     return terms | ({"".join(w[0] for w in caps).casefold()} if len(caps) > 1 else set())
 
 
@@ -193,7 +201,7 @@ def roles_agree(claim: str, evidence: str) -> bool:
     key = stem(ct[verb][0])
     et = _tokens(_ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), evidence))
     uses = [i for i, (w, _) in enumerate(et) if i and w.islower() and stem(w) == key and et[i - 1][0].casefold() not in _PASSIVE]
-    subjects = [_subject(et, i) for i in uses]
+    subjects = [_subject(et, i, named=True) for i in uses]
     if not subjects or any(not s or s & subject for s in subjects):
         return True
     # The claim's subject must be in the evidence, in another role: a synonym ("policymakers"
