@@ -136,3 +136,11 @@ def test_a_long_article_does_not_lead_its_story_for_its_length() -> None:
     story = build_story([short.id, live.id], sums, {short.id: short, live.id: live})
     assert story.headline == "Peru's bank raises rate to 4.5%"
     assert story.point_budget == 12
+
+
+def test_a_sentence_that_names_its_day_ranks_above_the_same_without_one() -> None:
+    dated = "On Friday, the mayor will travel to Lyon to meet regional leaders."
+    undated = "The mayor will travel to Lyon to meet regional leaders."
+    assert newsworthiness(dated, 3) > newsworthiness(undated, 3)
+    # A day does not lift a recap above the news.
+    assert newsworthiness("On Friday last year the mayor had long opposed the plan.", 3) < newsworthiness(dated, 3)
