@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from briefgen.text.lexicon import STOPWORDS
 from briefgen.text.names import name_word, person_key
+from briefgen.text.tokens import content_terms, stem
 
 _REL_NOUN = r"(?:meeting|meetings|talks|summit|call|phone call|conversation|sit-down|encounter)"
 _REL_VERB = (r"(?:met|meets|is meeting|will meet|to meet|would meet|is to meet|spoke|speaks|will speak|to speak|"
@@ -67,6 +68,10 @@ def _person(segment: str, last: bool = True) -> str:
 _ABBREVIATION = re.compile(r"\b[A-Z]\.(?: ?[A-Z]\.)+")
 
 
+def _joined_initials(text: str) -> str:
+    return _ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), text)
+
+
 def meeting_pairs(text: str) -> set[frozenset[str]]:
     """Pairs of people (surname keys) that ``text`` says met, talked or spoke."""
     return set(_meeting_pairs(text))
@@ -74,7 +79,7 @@ def meeting_pairs(text: str) -> set[frozenset[str]]:
 
 @lru_cache(maxsize=1 << 16)  # grounding reads the same sentences for many points
 def _meeting_pairs(text: str) -> frozenset[frozenset[str]]:
-    text = _ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), text)
+    text = _joined_initials(text)
     pairs: set[frozenset[str]] = set()
     subject = _person(text, last=False)
 
@@ -136,11 +141,12 @@ _CLAUSE_WORDS = frozenset("that said says told which who whom whose after before
 _EDGE = re.compile(r"[,;:()\[\]—–]|\s-\s")
 
 
-def _tokens(text: str) -> list[tuple[str, bool]]:
+@lru_cache(maxsize=1 << 16)  # an evidence sentence is read for many claims
+def _tokens(text: str) -> tuple[tuple[str, bool], ...]:
     """(word, a clause boundary comes right before it) for each word of ``text``."""
     out: list[tuple[str, bool]] = []
     boundary = True
-    for piece in re.split(r"(\s+)", _EDGE.sub(lambda m: " , ", text)):
+    for piece in re.split(r"(\s+)", _EDGE.sub(lambda m: " , ", _joined_initials(text))):
         if not piece.strip():
             continue
         if piece == ",":
@@ -150,21 +156,19 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
         if word:
             out.append((word, boundary))
             boundary = False
-    return out
+    return tuple(out)
 
 
 def _is_finite(word: str) -> bool:
     return word.islower() and (word.endswith("ed") and len(word) > 4 or word in _IRREGULAR)
 
 
-def _subject(tokens: list[tuple[str, bool]], i: int, *, named: bool = False) -> set[str]:
+def _subject(tokens: tuple[tuple[str, bool], ...], i: int, *, named: bool = False) -> set[str]:
     """Content terms of the words before token ``i``, back to a clause boundary (none when the
     verb follows one: "Kaya, head of the agency, said" puts the subject out of reach). The
     initials of its capitalized words count too: "the European Central Bank" is the ECB.
     ``named`` (the evidence's side): a group for subject, a plural noun up to its first "of"
     ("Leaders of Europe have met"), is no one's in particular: a member's act may be its."""
-    from briefgen.text.tokens import content_terms
-
     if tokens[i][1]:
         return set()
     words: list[str] = []
@@ -188,9 +192,7 @@ def roles_agree(claim: str, evidence: str) -> bool:
     """False when ``claim`` gives its verb a subject that ``evidence`` names, but in another
     role: every active use of that verb in the evidence has another subject. What cannot be
     read plainly (a passive, a pronoun, a verb the evidence does not use) passes."""
-    from briefgen.text.tokens import content_terms, stem
-
-    ct = _tokens(_ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), claim))
+    ct = _tokens(claim)
     verb = next((i for i, (w, _) in enumerate(ct) if i and _is_finite(w)), None)
     if verb is None or ct[verb - 1][0].casefold() in _PASSIVE or \
             ct[0][0].casefold() not in _DETERMINERS and (verb + 1 == len(ct) or ct[verb + 1][0].casefold() in _AFTER_PARTICIPLE):
@@ -199,7 +201,9 @@ def roles_agree(claim: str, evidence: str) -> bool:
     if not subject:
         return True
     key = stem(ct[verb][0])
-    et = _tokens(_ABBREVIATION.sub(lambda m: re.sub(r"[. ]", "", m.group(0)), evidence))
+    if key[:4] not in evidence:
+        return True  # the evidence does not use the verb (the cheap test, before reading it)
+    et = _tokens(evidence)
     uses = [i for i, (w, _) in enumerate(et) if i and w.islower() and stem(w) == key and et[i - 1][0].casefold() not in _PASSIVE]
     subjects = [_subject(et, i, named=True) for i in uses]
     if not subjects or any(not s or s & subject for s in subjects):
