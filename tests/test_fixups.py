@@ -111,3 +111,12 @@ def test_shorten_headline_cuts_at_the_first_clause_that_fits() -> None:
     assert shorten_headline(long) == "Central bank holds its main rate at 4.5 percent for a third month"
     too_short_head = "Rates held, " + "as the bank waits for clearer signs that inflation is falling in every region now"
     assert len(too_short_head) > 90 and shorten_headline(too_short_head) != "Rates held"
+
+
+def test_spaced_initials_are_closed_up() -> None:
+    """The 1.5B model writes "U. S. President"; the reader sees "U.S. President"."""
+    from briefgen.text.fixups import tidy
+
+    assert tidy("U. S. President Donald Trump plans to meet Putin next week.", None) == \
+        "U.S. President Donald Trump plans to meet Putin next week."
+    assert tidy("The envoy met A. Smith in Rome.", None) == "The envoy met A. Smith in Rome."

@@ -13,6 +13,7 @@ from briefgen.text.lexicon import NAME_PARTICLES, NAME_SUFFIXES, STOPWORDS, is_t
 from briefgen.text.sentences import split_sentences
 
 _WS = re.compile(r"\s+")
+_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 
 HEADLINE_TARGET = 90
 
@@ -25,10 +26,13 @@ def foreign_chars(source: str) -> re.Pattern[str] | None:
 
 
 def tidy(text: str, foreign: re.Pattern[str] | None) -> str:
-    """One clean sentence: foreign-script drift removed, a fragment cut off by maxLength dropped."""
+    """One clean sentence: foreign-script drift removed, "U. S." closed up, a fragment cut off
+    by maxLength dropped."""
     if foreign is not None:
         text = foreign.sub("", text)
     text = _WS.sub(" ", text).strip()
+    # The 1.5B model's tokenizer writes "U. S. President": the initials as the article writes them.
+    text = _SPACED_INITIALS.sub(r"\1.", text)
     if text and text[-1] not in ".!?\"”’)":
         # Cut off by the schema's maxLength: keep the complete sentences, if there are any
         # (a real segmenter: "U.S. special envoy" is not a sentence end).
