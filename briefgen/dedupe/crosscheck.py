@@ -121,6 +121,8 @@ def candidate_pairs(story: Story, articles: dict[str, Article]) -> list[tuple[Li
     return out
 
 
+# Words a shared fact has at least: who did what takes three or more.
+MIN_FACT_WORDS = 3
 # Share of a backed point's content words a second try's shared fact must hold to replace it.
 REPLACE_COVERAGE = 0.6
 
@@ -178,8 +180,8 @@ def match_fact(fact: SharedFact, pairs: list[tuple[Line, Line]], done: set[int])
     for sentence in split_sentences(_BOTH_SAY.sub("", fact.text.strip())) or [""]:
         text = tighten(sentence)
         text = text[:1].upper() + text[1:]
-        if not text or addressed_to_model(text):
-            continue
+        if len(text.split()) < MIN_FACT_WORDS or addressed_to_model(text):
+            continue  # a name ("Empress Eugenie") is no fact
         for k in order:
             if not 1 <= k <= len(pairs) or k in done:
                 continue
