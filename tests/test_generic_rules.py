@@ -25,6 +25,7 @@ def _article(*paragraphs: str) -> str:
     "Hackers disabled the administrator accounts before encrypting the company's servers.",
     "Haaland is set to sign up for two more years.",
     "Shareholders can subscribe to the rights issue until Friday, the bank said.",
+    "Fans who follow the live coverage on the club's channel saw the goal twice.",
 ])
 def test_news_sentences_survive_cleaning(sentence: str) -> None:
     body = clean_text(_article(sentence)).body
@@ -47,6 +48,8 @@ def test_a_short_article_is_not_all_edge(position: int) -> None:
     "Media contact: Press Office, tel. +49 69 0000 0000",
     "Follow the Daily Ledger on Google News",
     "Disclaimer: This article is for information only and is not financial advice.",
+    "Follow our live coverage of the storm as it crosses the coast.",
+    "Read our live blog for the latest from the summit.",
 ])
 def test_furniture_of_other_sites_is_removed(furniture: str) -> None:
     body = clean_text(_article("The central bank left its rate unchanged on Thursday.", furniture)).body

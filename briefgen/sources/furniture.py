@@ -129,6 +129,10 @@ _SECTION_HEAD = re.compile(
     r"the bottom line|tl;?dr)\b\s*:?"
 )
 _LIVE_LABEL = re.compile(r"^live (?:coverage|updates?|blog)\b")
+# A pointer to the outlet's live page ("Follow our live coverage of the jewel theft", "Read our
+# live blog for the latest"): the reader told where to go, in the imperative.
+_LIVE_POINTER = re.compile(r"^(?:follow|read|see|watch|get|join) (?:our|the) (?:latest )?live (?:coverage|updates?|"
+                           r"blog|page|report(?:ing)?)\b")
 # Asking the reader's opinion is engagement bait; other "you" questions may be explainer
 # headings and are furniture only when nothing answers them.
 _Q_OPINION = re.compile(r"\byou (?:think|believe|feel|agree|reckon)\b|\byour (?:thoughts|views?|opinion|take)\b|"
@@ -211,6 +215,8 @@ def line_rule(u: Unit, pos: int, n: int) -> str | None:
         return "section heading"
     if _LIVE_LABEL.match(core) and nw <= 8:
         return "label"
+    if _LIVE_POINTER.match(core) and nw <= 25:
+        return "live-page pointer"
     if (_RELEASE.match(core) or (_ABOUT_BOX.match(core) and nw <= 6)) and nw <= 30:
         return "press-release furniture"
     if _CONTACT.search(core) and nw <= 15:
