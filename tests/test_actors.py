@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from briefgen.text.actors import meeting_pairs, pairs_agree, roles_agree
+from briefgen.text.actors import meeting_pairs, pairs_agree, roles_agree, tense_fits
 
 
 def test_the_shapes_of_a_meeting() -> None:
@@ -87,3 +87,17 @@ def test_a_verb_given_to_the_wrong_subject_is_refused(claim: str, evidence: str)
 ])
 def test_a_subject_read_plainly_or_not_at_all_passes(claim: str, evidence: str) -> None:
     assert roles_agree(claim, evidence)
+
+
+@pytest.mark.parametrize(("claim", "fits"), [
+    ("They met in Abu Dhabi next week.", False),   # the tune part's model point, of "would meet … next week"
+    ("The company launched the phone in Europe tomorrow.", False),
+    ("Trump and Putin agreed that their teams would meet in Abu Dhabi next week.", True),
+    ("The bank cut rates and will meet again next month.", True),
+    ("The summit ended, with talks set for next week.", True),       # a participle
+    ("Results expected next week.", True),
+    ("The board approved the plan on Monday; it takes effect next week.", True),
+    ("The ministers agreed to meet in Geneva next month.", True),
+])
+def test_a_past_act_in_the_future_does_not_fit(claim: str, fits: bool) -> None:
+    assert tense_fits(claim) is fits

@@ -24,7 +24,7 @@ from datetime import date
 from briefgen.models import Article, ArticleSummary, Evidence, GroundingStats, KeyPoint
 from briefgen.notes.chunk import background_sentences, number_sentences
 from briefgen.notes.select import REPEAT_COVERAGE, extracted_point, is_candidate, point_budget, top_up
-from briefgen.text.actors import pairs_agree, roles_agree
+from briefgen.text.actors import pairs_agree, roles_agree, tense_fits
 from briefgen.text.addressed import addressed_to_model
 from briefgen.text.lexicon import MONTH_NAMES, WEEKDAYS, is_title_word
 from briefgen.text.figures import bare_numbers, explicit_dates, weekday_date
@@ -59,7 +59,7 @@ class Support:
     numbers_ok: bool
     names_ok: bool
     quotes_ok: bool
-    pairs_ok: bool = True  # who met or spoke with whom, and who did it, agree (text/actors.py)
+    pairs_ok: bool = True  # who met whom, who did it, and when, agree (text/actors.py)
 
     @property
     def ok(self) -> bool:
@@ -128,7 +128,7 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
     names_ok = not missing
     quotes_ok = all(normalize(q) in norm_evidence for q in _QUOTED.findall(ascii_quotes(point)))
     return Support(coverage, numbers_ok, names_ok, quotes_ok,
-                   pairs_agree(point, evidence_text) and roles_agree(point, evidence_text))
+                   pairs_agree(point, evidence_text) and roles_agree(point, evidence_text) and tense_fits(point))
 
 
 def unsupported_facts(text: str, sources: list[str]) -> list[str]:

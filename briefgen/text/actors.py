@@ -211,3 +211,31 @@ def roles_agree(claim: str, evidence: str) -> bool:
     # The claim's subject must be in the evidence, in another role: a synonym ("policymakers"
     # for "the bank") is not read as a disagreement.
     return not subject & content_terms(evidence)
+
+
+# A past act in the future: "They met in Abu Dhabi next week" (of "… agreed that their teams
+# would meet in Abu Dhabi next week") is a small model's wrong verb, whatever its words.
+_FUTURE_TIME = re.compile(r"\b(?:next (?:week|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+                          r"tomorrow|later this (?:week|month|year)|in the coming (?:days|weeks|months))\b", re.I)
+_MODAL = frozenset("will would shall to could may might can must should".split())
+
+
+def tense_fits(claim: str) -> bool:
+    """False when a past-tense verb is followed, in its clause, by a time still to come with
+    no modal between ("met … next week"); a reported plan ("agreed the teams would meet next
+    week") fits."""
+    m = _FUTURE_TIME.search(claim)
+    if m is None:
+        return True
+    before = _tokens(claim[:m.start()])
+    for k in range(len(before) - 1, -1, -1):
+        word, boundary = before[k]
+        if word.casefold() in _MODAL or word.casefold() in _CLAUSE_WORDS:
+            return True
+        if _is_finite(word) and word != "says":
+            # A participle: "talks scheduled for next week", "results expected next week".
+            after = before[k + 1][0].casefold() if k + 1 < len(before) else ""
+            return after in ("", "for", "until", "by", "as")
+        if boundary:
+            return True
+    return True
