@@ -10,7 +10,8 @@ common English shapes ("a meeting between A and B", "A's talks with B", "his cal
 two people its evidence does not pair. :func:`roles_agree` does the same for who did what:
 a verb given a subject the evidence names in another role ("Ushakov offered a moratorium"
 of "Ushakov said Putin had offered …"; the seeds' "Trump has confirmed …" of "… the White
-House confirmed …").
+House confirmed …"), and :func:`tense_fits` refuses a past act in the future ("They met in
+Abu Dhabi next week").
 """
 
 from __future__ import annotations
