@@ -103,3 +103,15 @@ def test_a_heading_line_is_not_the_first_half_of_a_lede() -> None:
              "The vote was 7 to 2."]
     assert lede(lines) == lines[1]
     assert lede(["Storm warning issued for coastal districts tonight"]) == "Storm warning issued for coastal districts tonight"
+
+
+def test_a_participle_clause_is_cut_before_the_attribution() -> None:
+    """A tune point ran 36 words: "…at Liverpool, ending months of uncertainty over …, a source
+    close to the club said on Friday." The participle's clause goes, who said it stays."""
+    from briefgen.text.sentences import tighten
+
+    long = ("The striker Ana Costa is set to sign a new three-year contract with Porto, ending months of talk "
+            "about a move abroad and a possible fee of 60 million euros, a source close to the club said on Friday.")
+    assert len(long.split()) > 35
+    assert tighten(long) == "The striker Ana Costa is set to sign a new three-year contract with Porto, " \
+                            "a source close to the club said on Friday."

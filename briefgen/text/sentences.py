@@ -172,9 +172,10 @@ def lede(sentences: list[str], fallback: str = "") -> str:
 
 
 MAX_POINT_WORDS = 35
-# Where a long news sentence can be cut without changing what its first part says.
+# Where a long news sentence can be cut without changing what its first part says (a clause
+# that opens with a participle adds to the main one: "…, ending months of uncertainty").
 _CLAUSE_BREAK = re.compile(r"(?:;|\s[—–]\s|,\s(?:which|who|whose|while|whereas|although|though|as well as|"
-                           r"adding|saying|citing|after|before|amid|as|but|and)\s)")
+                           r"adding|saying|citing|after|before|amid|as|but|and|[a-z]{3,}ing)\s)")
 # An attribution at the end ("…, the ministry said.", "…, according to Reuters.").
 _ATTRIBUTION_TAIL = re.compile(
     r",\s+(?!which\b|who\b|that\b)((?:[^,]{2,60}?\s(?:said|says|told [^,.]{2,30}|reported|announced|added)"
