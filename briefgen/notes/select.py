@@ -36,7 +36,7 @@ MIN_NEWSWORTHINESS = 0.0
 # ("Kyiv has long called for…", "Since the war began…", "Last year the bank…").
 _RECAP = re.compile(
     r"\b(?:has|have|had) long\b|\blast (?:year|month|spring|summer|autumn|fall|winter)\b|"
-    r"\b(?:years|months|decades) ago\b|\bsince (?:then|the start|the beginning|\d{4})\b|"
+    r"\b(?:years|months|decades|weeks) ago\b|\bsince (?:then|the start|the beginning|\d{4})\b|\bbefore that\b|"
     r"\bfor (?:years|decades)\b|\bhistorically\b", re.I)
 
 
