@@ -59,11 +59,11 @@ class Support:
     numbers_ok: bool
     names_ok: bool
     quotes_ok: bool
-    pairs_ok: bool = True  # who met whom, who did it, and when, agree (text/actors.py)
+    actors_ok: bool = True  # who met whom, who did it, and when, agree (text/actors.py)
 
     @property
     def ok(self) -> bool:
-        return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok and self.pairs_ok
+        return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok and self.actors_ok
 
 
 def _named_in_full(word: str, evidence: str, evidence_names: set[str], context: str) -> bool:
