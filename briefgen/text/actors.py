@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from briefgen.text.lexicon import STOPWORDS
+from briefgen.text.lexicon import STOPWORDS, WEEKDAYS
 from briefgen.text.names import name_word, person_key
 from briefgen.text.tokens import content_terms, stem
 
@@ -216,7 +216,7 @@ def roles_agree(claim: str, evidence: str) -> bool:
 
 # A past act in the future: "They met in Abu Dhabi next week" (of "… agreed that their teams
 # would meet in Abu Dhabi next week") is a small model's wrong verb, whatever its words.
-_FUTURE_TIME = re.compile(r"\b(?:next (?:week|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+_FUTURE_TIME = re.compile(r"\b(?:next (?:week|month|year|" + "|".join(WEEKDAYS) + r")|"
                           r"tomorrow|later this (?:week|month|year)|in the coming (?:days|weeks|months))\b", re.I)
 _MODAL = frozenset("will would shall to could may might can must should".split())
 

@@ -25,14 +25,18 @@ def foreign_chars(source: str) -> re.Pattern[str] | None:
     return re.compile(r"[\u2e80-\U0010ffff]+")
 
 
+def close_initials(text: str) -> str:
+    """The 1.5B model's tokenizer writes "U. S. President": the initials as articles write them."""
+    return _SPACED_INITIALS.sub(r"\1.", text)
+
+
 def tidy(text: str, foreign: re.Pattern[str] | None) -> str:
     """One clean sentence: foreign-script drift removed, "U. S." closed up, a fragment cut off
     by maxLength dropped."""
     if foreign is not None:
         text = foreign.sub("", text)
     text = _WS.sub(" ", text).strip()
-    # The 1.5B model's tokenizer writes "U. S. President": the initials as the article writes them.
-    text = _SPACED_INITIALS.sub(r"\1.", text)
+    text = close_initials(text)
     if text and text[-1] not in ".!?\"”’)":
         # Cut off by the schema's maxLength: keep the complete sentences, if there are any
         # (a real segmenter: "U.S. special envoy" is not a sentence end).
@@ -54,7 +58,7 @@ def person_name(value: str) -> str:
     executive David Solomon' -> 'David Solomon' (the name follows the last title word);
     'President' alone stays as it is (nothing follows).
     """
-    tokens = value.replace("U. S.", "U.S.").split()
+    tokens = close_initials(value).split()
     last_title = max((i for i, tok in enumerate(tokens) if is_title_word(tok)), default=-1)
     rest = tokens[last_title + 1:]
     if last_title >= 0 and rest and rest[0][:1].isupper() and all(
