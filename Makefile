@@ -5,14 +5,19 @@ BIN := $(VENV)/bin
 
 # llama-cpp-python builds llama.cpp from source. Build only what briefgen uses: the llama
 # library, no multimodal (mtmd/llava) library; examples, tools and tests are already off
-# when llama.cpp is a subproject. Native code for this CPU, except AMX: some virtual
-# machines advertise AMX but fault on its first instruction (ldtilecfg, a general
-# protection fault in libggml-cpu), so it is left out where the CPU reports it.
+# when llama.cpp is a subproject. One instruction set for every x86-64 machine (AVX2, FMA,
+# F16C, BMI2: any server CPU since 2013), not -march=native: under greedy decoding the model's
+# replies depend on the float code it runs, and a native build on an AVX-512 machine answered
+# otherwise than one on an AVX2 machine (the seeds' figures moved with the machine, not the
+# code). The same build everywhere gives the same replies, so the figures in bench/RESULTS.md
+# reproduce on a fresh clone; it also never emits AMX, which faults on some virtual machines.
+# Other architectures (aarch64) build native code. To tune for this very CPU instead:
+# make LLAMA_CMAKE_ARGS='-DLLAVA_BUILD=OFF -DGGML_NATIVE=ON' (faster there, other replies).
 LLAMA_VERSION := 0.3.36
-LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=ON
-LLAMA_CFLAGS := $(shell grep -qw amx_tile /proc/cpuinfo 2>/dev/null && echo -mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+LLAMA_X86 := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF $(if $(filter x86_64,$(shell uname -m)),$(LLAMA_X86),-DGGML_NATIVE=ON)
 # The built wheel is kept per machine and build flags, so later set-ups take seconds.
-LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS) $(LLAMA_CFLAGS)' "$$(uname -m)" | sha256sum | cut -c1-12)
+LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' "$$(uname -m)" | sha256sum | cut -c1-12)
 WHEELS ?= $(HOME)/.cache/briefgen/wheels/$(LLAMA_KEY)
 LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_KEY)
 
@@ -25,8 +30,7 @@ $(BIN)/python:
 $(WHEELS)/.built: | $(BIN)/python
 	@echo "building llama.cpp for the embedded model: about 3 minutes on 2 cores, once per machine"
 	mkdir -p $(WHEELS)
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" \
-		$(BIN)/pip wheel --quiet --no-deps --no-cache-dir -w $(WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir -w $(WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
 	touch $@
 
 # Installed from the kept wheel even when the venv already has another build of it.
