@@ -115,3 +115,18 @@ def test_a_participle_clause_is_cut_before_the_attribution() -> None:
     assert len(long.split()) > 35
     assert tighten(long) == "The striker Ana Costa is set to sign a new three-year contract with Porto, " \
                             "a source close to the club said on Friday."
+
+
+def test_the_splits_are_pysbds_own_without_its_second_search() -> None:
+    """The processed sentences are taken without segment()'s second search of the text (a regex
+    compiled per sentence): the splits are the ones segment() gives, on hard cases too."""
+    from briefgen.text import sentences as s
+
+    windows = ["Speaking in Kyiv, U.S. President Donald Trump said talks would go on. Gen. Smith agreed.",
+               "He said: “We will not cede.” Then he left… Mr.?! No.. Shares fell 3.2% to $41.50 on Tuesday.",
+               "The bank (the ECB) cut rates. (It was the eighth cut.) Next: 1. growth 2. prices. Done!",
+               "Visit www.example.com. Email a.b@example.org today. The report is on p. 4 of the PDF.",
+               "Zelensky said the same thing twice. Zelensky said the same thing twice. And again."]
+    seg = s._segmenter()
+    for w in windows:
+        assert s._align(w, s._pieces(w)) == s._align(w, seg.segment(w)), w
