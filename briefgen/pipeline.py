@@ -21,6 +21,7 @@ from typing import IO, Any, Protocol
 from briefgen.config import Settings, redact_argv, SourceSpec
 from briefgen.dedupe import stories
 from briefgen.dedupe.cluster import cluster_articles
+from briefgen.dedupe.features import ArticleFeatures, reduced_with_features
 from briefgen.dedupe.neardup import collapse_near_duplicates
 from briefgen.errors import (BackendRefusedError, BriefgenError, ConfigError, LLMError, StateError)
 from briefgen.llm.backends import Backend, resolve_backend
@@ -190,9 +191,10 @@ def workers_for(client: LLMClient, settings: Settings) -> int:
 def summarize_all(
     plan: Iterable[Planned], total: int, client: LLMClient, settings: Settings, progress: Progress,
     failures: list[Failure], offload: Offload | None = None,
-) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str]]:
+) -> tuple[dict[str, ArticleSummary], GroundingStats, dict[str, str], dict[str, ArticleFeatures]]:
     """Ask every planned call (concurrently, for server backends) as ``plan`` yields it; reduce
-    and ground each article as its replies arrive, in ``offload``'s worker (else in this thread).
+    and ground each article as its replies arrive, and make its clustering features, in
+    ``offload``'s worker (else in this thread).
 
     Each article is reduced on its own and the results are gathered in article order: the
     brief does not depend on the concurrency or on the order replies come back in. A failed
@@ -217,7 +219,7 @@ def summarize_all(
             return f"internal error ({type(exc).__name__}: {exc}); please report it"
 
     progress.start("summarizing", total)
-    reduced: dict[int, Pending[tuple[ArticleSummary, GroundingStats]] | str] = {}
+    reduced: dict[int, Pending[tuple[ArticleSummary, GroundingStats, ArticleFeatures]] | str] = {}
     planned: list[Planned] = []
 
     def sent(plan: Iterable[Planned]) -> Iterator[Planned]:
@@ -231,17 +233,18 @@ def summarize_all(
         if isinstance(result, str):
             reduced[i] = result
             return
-        reduced[i] = offload.submit(reduce_article, p.article, result, settings.points_per_article,
-                                    keep_unverified=settings.unverified == "mark", min_points=settings.max_key_points,
-                                    adaptive=settings.adaptive_points,
+        reduced[i] = offload.submit(reduced_with_features, reduce_article, p.article, result,
+                                    settings.points_per_article, keep_unverified=settings.unverified == "mark",
+                                    min_points=settings.max_key_points, adaptive=settings.adaptive_points,
                                     splits=splits_of(p.article.body) if offload.workers else None)
 
     map_ordered(ask, sent(plan), workers_for(client, settings), on_done=reduce)
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
+    features: dict[str, ArticleFeatures] = {}
     for i, p in enumerate(planned):  # in article order: failures and stats as at concurrency 1
         item = reduced[i]
-        out: tuple[ArticleSummary, GroundingStats] | str
+        out: tuple[ArticleSummary, GroundingStats, ArticleFeatures] | str
         try:
             out = item if isinstance(item, str) else item.result()
         except Exception as exc:  # noqa: BLE001
@@ -250,8 +253,8 @@ def summarize_all(
         if isinstance(out, str):
             _fail(failures, p.article, out)
         else:
-            summaries[p.article.id], stats = out[0], stats + out[1]
-    return summaries, stats, {prompt.name: prompt.label}
+            summaries[p.article.id], stats, features[p.article.id] = out[0], stats + out[1], out[2]
+    return summaries, stats, {prompt.name: prompt.label}, features
 
 
 def build_brief(
@@ -311,7 +314,7 @@ def build_brief(
             run_batch(client, store, [c for c, _ in todo], progress, articles={c.key: a for c, a in todo},
                       schema=SCHEMAS.get(load_task_prompt("summarize", settings).schema, ArticleNotes))
         try:
-            summaries, grounding, prompt_versions = summarize_all(plan, total, client, settings, progress, failures,
+            summaries, grounding, prompt_versions, features = summarize_all(plan, total, client, settings, progress, failures,
                                                                   offload)
         except BackendRefusedError:
             store.finish_run(run_id, {}, "failed")
@@ -326,7 +329,7 @@ def build_brief(
             judge_prompt = load_task_prompt("judge", settings)
             decide = judge.make_judge(client, judge_prompt, summaries, by_id)
             prompt_versions[judge_prompt.name] = judge_prompt.label
-        groups = cluster_articles(ordered, by_id, judge=decide)
+        groups = cluster_articles(ordered, by_id, judge=decide, features=features)
         # Built in the worker when there is one (each story sent with its members only), taken here
         # in order to be cross-checked while the next ones are built.
         made = offload.imap(stories.build_story, ((g, {a: summaries[a] for a in g if a in summaries},

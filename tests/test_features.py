@@ -91,3 +91,31 @@ def test_without_the_article_only_the_summary_counts() -> None:
     feats = extract_features(s, None)
     assert feats.names == set() and feats.published is None and feats.event_date is None
     assert "5.8" in feats.figures and "l:izmir" in feats.entities and "quake" in feats.terms
+
+
+def test_features_made_with_the_reduce_are_the_ones_clustering_would_make() -> None:
+    """The offload worker makes each article's features with its reduce (one task); across a
+    process (pickled, as the worker returns them) they are the same, and clustering with them
+    gives the same groups as clustering that makes them itself."""
+    import pickle
+
+    from briefgen.dedupe.cluster import cluster_articles
+    from briefgen.dedupe.features import reduced_with_features
+
+    arts = [_article("Lufthansa pilots began a strike on Tuesday, cancelling 800 flights in Frankfurt.", published=TUESDAY),
+            _article("Pilots at Lufthansa walked out on Tuesday; 800 flights from Frankfurt were cancelled.",
+                     title="Lufthansa strike", published=TUESDAY),
+            _article("The Bundesbank said German inflation fell to 2.1 percent in September.", title="Inflation")]
+    seen = []
+
+    def reduce(article: Article, headline: str) -> tuple[ArticleSummary, int]:
+        seen.append(article.id)
+        return _summary(article, headline=headline, summary=article.body), 7
+
+    made = {a.id: pickle.loads(pickle.dumps(reduced_with_features(reduce, a, a.title))) for a in arts}
+    assert seen == [a.id for a in arts] and all(m[1] == 7 for m in made.values())
+    for a in arts:
+        assert made[a.id][2] == extract_features(made[a.id][0], a)
+    sums, by_id = [m[0] for m in made.values()], {a.id: a for a in arts}
+    groups = cluster_articles(sums, by_id, features={k: m[2] for k, m in made.items()})
+    assert groups == cluster_articles(sums, by_id) and len(groups) == 2

@@ -301,12 +301,14 @@ def cluster_articles(
     *,
     params: ClusterParams | None = None,
     judge: Judge | None = None,
+    features: dict[str, ArticleFeatures] | None = None,
 ) -> list[list[str]]:
     """Group article ids by event: every summarized article in exactly one group, deterministic.
 
     Groups are sorted (members by id; groups largest first, then by first id). An article
     missing from ``articles`` is clustered on its summary alone. ``judge`` (dedupe/judge.py)
-    decides the borderline pairs.
+    decides the borderline pairs. ``features``: what :func:`extract_features` gave, where made
+    already (in the offload worker, as each summary arrived).
     """
     params = params or ClusterParams()
     by_id: dict[str, ArticleSummary] = {}
@@ -315,7 +317,7 @@ def cluster_articles(
     ids = sorted(by_id)
     if not ids:
         return []
-    feats = [extract_features(by_id[a], articles.get(a)) for a in ids]
+    feats = [(features or {}).get(a) or extract_features(by_id[a], articles.get(a)) for a in ids]
     mats = _build_matrices(feats, params)
     pairs = candidate_pairs(feats, mats.top_terms, params.max_block)
     scores = score_pairs(pairs, mats, params)

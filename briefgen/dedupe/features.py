@@ -21,8 +21,10 @@ The text helpers themselves (words, names, figures, dates) are :mod:`briefgen.te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from briefgen.models import Article, ArticleSummary
 from briefgen.text.figures import explicit_dates, is_year, numbers, weekday_date
@@ -140,3 +142,15 @@ def extract_features(summary: ArticleSummary, article: Article | None) -> Articl
         event_day=(event_date.month, event_date.day) if event_date else lead_day(article),
         published=article.published if article is not None else None,
     )
+
+
+R = TypeVar("R")
+
+
+def reduced_with_features(reduce: Callable[..., tuple[ArticleSummary, R]], article: Article, *args: Any,
+                          **kwargs: Any) -> tuple[ArticleSummary, R, ArticleFeatures]:
+    """``reduce(article, …)`` and the clustering features of the summary it gives, in one task:
+    the offload worker (notes/offload.py) makes each article's features as its replies arrive,
+    while the other calls are in flight, instead of the main thread making them all after the last."""
+    summary, rest = reduce(article, *args, **kwargs)
+    return summary, rest, extract_features(summary, article)
