@@ -23,6 +23,7 @@ sandboxed with ``StrictUndefined`` because an editor's folder may override any p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import tomllib
@@ -62,9 +63,10 @@ class Prompt:
     overridden: bool = False
     sections: list[tuple[str, Any]] = field(default_factory=list)  # (role, compiled template)
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
-        """Content hash of the file: part of every LLM cache key that used this prompt."""
+        """Content hash of the file: part of every LLM cache key that used this prompt (hashed
+        once: every call's key reads it, and a day of 1,000 articles hashed the file 1,000 times)."""
         return hashlib.sha256(self.source.encode("utf-8")).hexdigest()[:12]
 
     @property
