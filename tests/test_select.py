@@ -31,6 +31,31 @@ def test_a_recap_of_earlier_events_counts_for_little() -> None:
     assert newsworthiness(before_that, 1) < newsworthiness(before_that.replace("Before", "After"), 1) / 2
 
 
+
+def test_a_span_of_the_past_or_many_occasions_summed_up_counts_for_little() -> None:
+    # Each against the same sentence with a neutral phrase in its place: only the phrase differs.
+    for phrase, neutral in (("throughout 2024", "on Tuesday"), ("on several occasions", "on Tuesday")):
+        recap = f"Toyota recalled 1.2 million cars in Japan and Canada {phrase}."
+        news = recap.replace(phrase, neutral)
+        assert newsworthiness(recap, 1) < newsworthiness(news, 1) / 2, phrase
+    instances = "He has mentioned several instances where Toyota recalled cars in Japan and Canada."
+    assert newsworthiness(instances, 1) < newsworthiness(instances.replace("several instances", "a case"), 1) / 2
+    # A figure of the day given over a period is news, not a recap.
+    for phrase in ("over the past year", "in recent weeks"):
+        figure = f"Consumer prices rose 2.1 percent {phrase}, Statistics Norway said on Tuesday."
+        assert newsworthiness(figure, 1) == newsworthiness(figure.replace(phrase, "this autumn"), 1), phrase
+
+
+def test_who_did_not_comment_is_no_news() -> None:
+    for line in ("The White House has not publicly commented on the talks between Trump and Zelenskiy.",
+                 "Toyota declined to comment on the recall in Japan and Canada.",
+                 "Toyota did not immediately respond to a request for comment from Reuters.",
+                 "A spokesperson for Toyota in Japan could not be reached."):
+        said = (line.replace("has not publicly commented", "commented")
+                .replace("declined to comment", "commented").replace("did not immediately respond", "responded")
+                .replace("could not be reached", "confirmed it"))
+        assert said != line and newsworthiness(line, 1) < newsworthiness(said, 1) / 2, line
+
 def test_candidates_are_statements_of_reasonable_length() -> None:
     assert is_candidate("The council approved the new budget of 4 million euros on Monday.")
     assert not is_candidate("Why did the council approve the new budget of 4 million euros on Monday?")

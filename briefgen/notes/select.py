@@ -37,7 +37,18 @@ MIN_NEWSWORTHINESS = 0.0
 _RECAP = re.compile(
     r"\b(?:has|have|had) long\b|\blast (?:year|month|spring|summer|autumn|fall|winter)\b|"
     r"\b(?:years|months|decades|weeks) ago\b|\bsince (?:then|the start|the beginning|\d{4})\b|\bbefore that\b|"
-    r"\bfor (?:years|decades)\b|\bhistorically\b", re.I)
+    r"\bfor (?:years|decades)\b|\bhistorically\b|"
+    # A span of the past, or many occasions summed up: "throughout 2024", "on several
+    # occasions", "several instances where …". (Not "over the past 12 months" or "in recent
+    # weeks": an inflation or sales figure of the day is often given so.)
+    r"\bthroughout (?:\d{4}|the (?:year|war|conflict|campaign|season|pandemic|crisis))\b|"
+    r"\b(?:several|multiple|numerous|many|repeated) (?:instances|occasions)\b", re.I)
+
+# A non-event: who did not comment, answer or could not be reached is no fact an editor keeps.
+_NO_COMMENT = re.compile(
+    r"\b(?:has|have|had|did) not (?:yet )?(?:publicly |immediately )?(?:commented|comment|responded|respond|replied|reply)\b|"
+    r"\bdeclined to (?:comment|respond|elaborate)\b|\bcould not be reached\b|\bno immediate comment\b|"
+    r"\bdid not (?:immediately )?return (?:a |requests? )", re.I)
 
 
 # A sentence that defines an organisation or a thing instead of reporting what it did ("Norland
@@ -80,13 +91,13 @@ def _label_numbers(text: str) -> set[str]:
 def newsworthiness(text: str, n: int, year: int | None = None) -> float:
     """How much concrete news a sentence carries: figures, names, quotes, a day; earlier is better.
     A recap of earlier events (a recap phrase, or only years before ``year``, the article's)
-    or a definition of an organisation counts for little."""
+    a definition of an organisation, or a non-event (who declined to comment) counts for little."""
     plain = ascii_quotes(text)
     score = 2.5 * len(bare_numbers(plain) - _label_numbers(plain)) + len(proper_names(plain, headings=True)) + (1.5 if '"' in plain else 0.0)
     if _DAY_WORD.search(plain):
         score += DAY_BONUS
     years = [int(n) for n in bare_numbers(plain) if is_year(n)]
-    if _RECAP.search(plain) or _DEFINITION.search(plain) or (year and years and max(years) < year):
+    if any(rule.search(plain) for rule in (_RECAP, _DEFINITION, _NO_COMMENT)) or (year and years and max(years) < year):
         score /= 3
     return score - 0.05 * n
 
