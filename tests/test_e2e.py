@@ -187,9 +187,9 @@ def test_the_embedded_model_is_asked_what_the_two_copenhagen_reports_share(seeds
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "issue 13, open: the model's replies depend on the machine's build of llama.cpp (GGML_NATIVE). On the "
-    "2026-12-02 (fifth) machine one of 12 proposed shared facts passed; on the (sixth) machine none did: the "
-    "1.5B model copied each side of a pair as a fact of its own, and the check refused all twelve"))
+    "issue 13, open: the 1.5B model copies one side of each candidate pair as the fact both state, and the "
+    "check refuses it (12 proposals, 0 kept, on the AVX2 build every x86-64 machine now gets; a native build "
+    "on one 2026-12-02 machine kept one of 12)"))
 def test_the_two_copenhagen_reports_share_a_point(seeds_run) -> None:
     """Issue 13: the two reports of the Copenhagen press appearance (000, 004) share a point."""
     _, _, brief = seeds_run
