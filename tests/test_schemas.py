@@ -119,3 +119,12 @@ def test_a_recursive_model_is_refused() -> None:
     with pytest.raises((ValueError, BriefgenError)) as info:
         schema_for(Node, "json_schema")
     assert "Node" in str(info.value)
+
+
+def test_the_shared_response_format_is_built_once_and_left_as_built() -> None:
+    from briefgen.llm.schemas import shared_response_format
+
+    for mode in RESPONSE_MODES:
+        first = shared_response_format(Summary, mode)
+        assert first == response_format_for(Summary, mode) and shared_response_format(Summary, mode) is first
+        assert json.dumps(first, sort_keys=True) == json.dumps(response_format_for(Summary, mode), sort_keys=True)

@@ -41,7 +41,7 @@ from briefgen.errors import BackendRefusedError, CapabilityError, LLMError, LLMO
 from briefgen.models import CallRecord
 from briefgen.llm.backends import CAPABILITIES, PROMPT_SCHEMA_MODES, Backend, cache_key
 from briefgen.llm.pool import retry_after_s
-from briefgen.llm.schemas import describe_schema, response_format_for
+from briefgen.llm.schemas import describe_schema, shared_response_format
 
 if TYPE_CHECKING:
     from briefgen.llm.cost import Budget
@@ -329,7 +329,7 @@ class LLMClient:
         temp = temperature if temperature is not None else (self.settings.temperature or 0.0)
         budget = max_tokens or self.settings.max_output_tokens
         sent = self._messages_for(messages, schema)
-        response_format = response_format_for(schema, self.backend.response_mode)
+        response_format = shared_response_format(schema, self.backend.response_mode)
         return Prepared(sent, response_format, temp, budget,
                         cache_key(self.backend, sent, response_format, temp, budget, prompt_hash))
 

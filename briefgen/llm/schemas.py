@@ -109,6 +109,14 @@ def response_format_for(model: type[BaseModel], mode: ResponseMode) -> dict[str,
 
 
 @functools.lru_cache(maxsize=64)
+def shared_response_format(model: type[BaseModel], mode: ResponseMode) -> dict[str, Any]:
+    """:func:`response_format_for`, built once and shared by every call (read only: the client
+    serializes it into the request and the cache key). Its deep copy was 0.8 ms of every call's
+    preparation, in the thread that sends the calls (issue 16)."""
+    return response_format_for(model, mode)
+
+
+@functools.lru_cache(maxsize=64)
 def describe_schema(model: type[BaseModel]) -> str:
     """The schema as compact prompt text, for backends that do not enforce it (built once per model)."""
     schema = _schema_for(model, "json_schema")
