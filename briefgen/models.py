@@ -20,9 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = "1"
 
 
+# hashlib lets the GIL go while it hashes 2,048 bytes or more at once.
+_GIL_HELD_BYTES = 2047
+
+
 def sha256_hex(text: str) -> str:
-    """Hex sha256 of a UTF-8 string."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """Hex sha256 of a UTF-8 string, fed in pieces hashlib hashes without letting the GIL go:
+    the thread that plans a day's calls hashes each call's messages (its cache key) while 32
+    others parse replies, and each time it let the GIL go it waited up to a switch interval
+    (5 ms) to get it back: 1.8 ms a key on average, under profile (issue 16). Same digest."""
+    data, digest = text.encode("utf-8"), hashlib.sha256()
+    for start in range(0, len(data), _GIL_HELD_BYTES):
+        digest.update(data[start:start + _GIL_HELD_BYTES])
+    return digest.hexdigest()
 
 
 def normalize_for_hash(text: str) -> str:

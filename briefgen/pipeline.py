@@ -154,18 +154,18 @@ class Planned:
     error: str | None = None  # the article cannot be chunked (listed as failed)
 
 
-def plan_calls(articles: list[Article], client: LLMClient, settings: Settings,
-               store: Store | None, offload: Offload | None = None) -> Iterator[Planned]:
+def plan_calls(articles: list[Article], client: LLMClient, settings: Settings, store: Store | None,
+               offload: Offload | None = None, *, lookup: bool = True) -> Iterator[Planned]:
     """Every summarize call of ``articles``, rendered as it will be sent (CPU only, nothing is
-    sent), one article at a time: ``summarize_all`` sends each as it is made, so rendering
-    the rest overlaps the calls in flight. ``--max-cost`` and ``--batch`` take the whole list first.
-
-    Rendered in one thread (the caller's): measured, rendering each article in the worker that
-    sends it (32 threads sharing the GIL) made the 1,000-article phase at concurrency 32 take
-    17.9 s instead of 10.9 s (bench/RESULTS.md)."""
+    sent), one article at a time: ``summarize_all`` sends each as it is made, so rendering the
+    rest overlaps the calls in flight. ``--max-cost`` and ``--batch`` take the whole list first
+    and need ``cached`` (``lookup``); a plain build leaves that to each call's own lookup (here,
+    it let the GIL go in the sending thread). Rendered in one thread (the caller's): measured,
+    rendering each article in the worker that sends it (32 threads sharing the GIL) made the
+    1,000-article phase at concurrency 32 take 17.9 s instead of 10.9 s (bench/RESULTS.md)."""
     prompt = load_task_prompt("summarize", settings)
     budget = chunk_budget(prompt, settings)
-    use_cache = store is not None and settings.cache
+    use_cache = store is not None and settings.cache and lookup
     # Sentence splitting is most of a cold plan's CPU: a worker process splits from the last
     # article back while this thread goes from the first on, each taking what the other has done.
     ahead = [offload.submit(splits_of, a.body) for a in reversed(articles)][::-1] if offload and offload.workers else []
@@ -295,10 +295,11 @@ def build_brief(
         offload = stack.enter_context(Offload(workers_wanted(
             settings.cpu_workers, embedded=client.backend.kind == "embedded", articles=len(unique),
             concurrency=settings.concurrency)))
-        plan: Iterable[Planned] = plan_calls(unique, client, settings, store, offload)
+        whole = settings.max_cost is not None or settings.batch  # these need every call before the first is sent
+        plan: Iterable[Planned] = plan_calls(unique, client, settings, store, offload, lookup=whole)
         left_out: set[str] = set()
         total = len(unique)
-        if settings.max_cost is not None or settings.batch:  # these need every call before the first is sent
+        if whole:
             planned = list(plan)
             if settings.max_cost is not None:
                 client.budget, left_out = reserve_plan(planned, client.backend, settings, failures)

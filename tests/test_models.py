@@ -79,3 +79,14 @@ def test_brief_json_round_trips_and_shows_only_shown_stories() -> None:
     assert [s.id for s in brief.shown_stories] == ["s1"]
     # The contract references articles; it never embeds their bodies.
     assert "body" not in brief.model_dump_json()
+
+
+def test_sha256_hex_is_sha256_for_texts_of_any_length() -> None:
+    """Fed in pieces (so hashlib keeps the GIL), the digest is sha256's of the whole text, also
+    when a multi-byte character straddles two pieces."""
+    import hashlib
+
+    from briefgen.models import sha256_hex
+
+    for text in ("", "a", "é" * 1023 + "x", "Zelensky – “Київ” " * 400, "x" * 2047, "x" * 2048, "€" * 5000):
+        assert sha256_hex(text) == hashlib.sha256(text.encode("utf-8")).hexdigest()

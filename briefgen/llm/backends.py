@@ -6,7 +6,6 @@ briefgen knows it. Chosen by config: a base URL > an API key (OpenAI) > the embe
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Literal
 
 from briefgen.config import Settings
 from briefgen.llm.schemas import ResponseMode
+from briefgen.models import sha256_hex
 
 BackendKind = Literal["openai", "server", "embedded"]
 
@@ -116,4 +116,4 @@ def cache_key(backend: Backend, messages: list[dict[str, str]], response_format:
         "max_tokens": max_tokens,
         "prompt_hash": prompt_hash,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return sha256_hex(json.dumps(payload, sort_keys=True, ensure_ascii=False))
