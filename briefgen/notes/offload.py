@@ -6,8 +6,10 @@ each article's notes, and under the GIL 32 sending threads and the grounding tak
 one core (bench/RESULTS.md, issue 16). Grounding (``notes.summarize.reduce_article``) is a
 pure function of an article and its notes, so it can run in another process on the other
 core; its results are gathered in article order, so the brief is the same with or without it.
-The same worker splits sentences ahead of the plan (pipeline.plan_calls) and builds each story
-(dedupe.stories.build_story, sent with its members only) while the cross-check calls are in flight.
+The same worker makes each article's clustering features with its grounding
+(dedupe.features.reduced_with_features), splits sentences ahead of the plan
+(pipeline.plan_calls) and builds each story (dedupe.stories.build_story, sent with its
+members only) while the cross-check calls are in flight.
 
 ``Offload(0)`` runs everything inline: the embedded model (which keeps both cores busy) and
 small builds never start a process. A worker that dies (killed, out of memory) costs no
