@@ -129,10 +129,9 @@ def chunk_budget(prompt: Prompt, settings: Settings) -> int:
 
 
 def crosscheck_wanted(settings: Settings, backend: Backend) -> bool:
-    """The cross-check calls, on unless configured off. The embedded model gets one pair a
-    call (crosscheck.pairs_per_call): so asked, both outlets supported 35 of its 78 facts on
-    the labeled set's tune part and 28 of 58 on held-out; shown three pairs at once, it
-    copied one side of each and no seed fact passed (bench/RESULTS.md)."""
+    """The cross-check calls, on unless configured off. The embedded model gets one pair a call
+    (crosscheck.pairs_per_call): so asked, both outlets supported 35 of its 78 facts on tune and
+    28 of 58 on held-out; shown three pairs at once, it copied one side of each (bench/RESULTS.md)."""
     return settings.crosscheck
 
 
@@ -196,9 +195,9 @@ def summarize_all(
     and ground each article as its replies arrive, and make its clustering features, in
     ``offload``'s worker (else in this thread).
 
-    Each article is reduced on its own and the results are gathered in article order: the
-    brief does not depend on the concurrency or on the order replies come back in. A failed
-    article goes to ``failures``. ``total``: the articles ``plan`` will yield (for progress).
+    Each article is reduced on its own and the results are gathered in article order: the brief
+    does not depend on the concurrency or on the order replies come back in. A failed article
+    goes to ``failures``. ``total``: the articles ``plan`` will yield (for progress).
     """
     prompt = load_task_prompt("summarize", settings)
     offload = offload or Offload(0)
@@ -239,6 +238,7 @@ def summarize_all(
                                     splits=splits_of(p.article.body) if offload.workers else None)
 
     map_ordered(ask, sent(plan), workers_for(client, settings), on_done=reduce)
+    offload.help([r for _, r in sorted(reduced.items()) if not isinstance(r, str)])  # this thread's share, from the end
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
     features: dict[str, ArticleFeatures] = {}

@@ -71,3 +71,26 @@ def test_a_worker_ignores_ctrl_c_which_the_build_handles() -> None:
     with Offload(1) as off:
         assert off.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN  # this process still stops on Ctrl-C
+
+
+def _slow_pid(n: int) -> tuple[int, int]:
+    import time
+
+    time.sleep(0.05)
+    return n, os.getpid()
+
+
+def test_this_process_takes_the_unstarted_work_from_the_end_while_it_waits() -> None:
+    """help(): the tail no worker has started runs here (from the last back), the rest in the
+    worker; every result comes back in order, the same as inline."""
+    with Offload(1) as off:
+        off.submit(int).result()  # the worker is up
+        pending = [off.submit(_slow_pid, n) for n in range(40)]
+        ran = off.help(pending)
+        results = [p.result() for p in pending]
+    assert [n for n, _ in results] == list(range(40))
+    here = [n for n, pid in results if pid == os.getpid()]
+    assert 0 < ran == len(here) < 40
+    assert here == list(range(40 - ran, 40))  # the tail, contiguous: the worker had the head
+    with Offload(0) as off:
+        assert off.help([off.submit(_slow_pid, 1)]) == 0  # done already: nothing to take
