@@ -169,9 +169,8 @@ def plan_calls(articles: list[Article], client: LLMClient, settings: Settings, s
     # article back while this thread goes from the first on, each taking what the other has done.
     ahead = [offload.submit(splits_of, a.body) for a in reversed(articles)][::-1] if offload and offload.workers else []
     for i, article in enumerate(articles):
-        done = ahead and (ahead[i].future.done() or not ahead[i].future.cancel())  # else not started: cancelled
-        try:
-            with given_splits(ahead[i].result() if done else None):
+        try:  # not started by the worker: split here (steal), else the worker's splits
+            with given_splits(ahead[i].result() if ahead and not ahead[i].steal() else None):
                 rendered = render_article(article, chunking.chunk_news(article, budget), prompt,
                                           settings.points_per_article)
         except ConfigError as exc:
@@ -238,7 +237,7 @@ def summarize_all(
                                     splits=splits_of(p.article.body) if offload.workers else None)
 
     map_ordered(ask, sent(plan), workers_for(client, settings), on_done=reduce)
-    offload.help([r for _, r in sorted(reduced.items()) if not isinstance(r, str)])  # this thread's share, from the end
+    offload.help([r for _, r in sorted(reduced.items()) if not isinstance(r, str)])  # this thread's share
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
     features: dict[str, ArticleFeatures] = {}
@@ -315,8 +314,8 @@ def build_brief(
             run_batch(client, store, [c for c, _ in todo], progress, articles={c.key: a for c, a in todo},
                       schema=SCHEMAS.get(load_task_prompt("summarize", settings).schema, ArticleNotes))
         try:
-            summaries, grounding, prompt_versions, features = summarize_all(plan, total, client, settings, progress, failures,
-                                                                  offload)
+            summaries, grounding, prompt_versions, features = summarize_all(plan, total, client, settings, progress,
+                                                                            failures, offload)
         except BackendRefusedError:
             store.finish_run(run_id, {}, "failed")
             raise

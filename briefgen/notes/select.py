@@ -46,7 +46,8 @@ _RECAP = re.compile(
 
 # A non-event: who did not comment, answer or could not be reached is no fact an editor keeps.
 _NO_COMMENT = re.compile(
-    r"\b(?:has|have|had|did) not (?:yet )?(?:publicly |immediately )?(?:commented|comment|responded|respond|replied|reply)\b|"
+    r"\b(?:has|have|had|did) not (?:yet )?(?:publicly |immediately )?"
+    r"(?:commented|comment|responded|respond|replied|reply)\b|"
     r"\bdeclined to (?:comment|respond|elaborate)\b|\bcould not be reached\b|\bno immediate comment\b|"
     r"\bdid not (?:immediately )?return (?:a |requests? )", re.I)
 
@@ -97,7 +98,8 @@ def newsworthiness(text: str, n: int, year: int | None = None) -> float:
     if _DAY_WORD.search(plain):
         score += DAY_BONUS
     years = [int(n) for n in bare_numbers(plain) if is_year(n)]
-    if any(rule.search(plain) for rule in (_RECAP, _DEFINITION, _NO_COMMENT)) or (year and years and max(years) < year):
+    recap = any(rule.search(plain) for rule in (_RECAP, _DEFINITION, _NO_COMMENT))
+    if recap or (year and years and max(years) < year):
         score /= 3
     return score - 0.05 * n
 
