@@ -92,7 +92,7 @@ class BenchServer(FakeOpenAI):
     def _record_get(self, h: Any) -> None:
         if h.path.endswith("/stats"):
             with self.stats_lock:
-                h._send(200, dict(self.counts))
+                h._send(200, dict(self.counts, in_flight=self.in_flight))
         elif h.path.endswith("/reset"):
             self.reset()
             self.requests.clear()

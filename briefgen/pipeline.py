@@ -9,7 +9,6 @@ repeats no successful call.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import sys
 import time
@@ -26,7 +25,7 @@ from briefgen.dedupe.neardup import collapse_near_duplicates
 from briefgen.errors import (BackendRefusedError, BriefgenError, ConfigError, LLMError, StateError)
 from briefgen.llm.backends import Backend, resolve_backend
 from briefgen.llm.client import LLMClient, Prepared
-from briefgen.llm.cost import Estimate, call_stats, cost_usd, counter_for, price_for, reserve_plan
+from briefgen.llm.cost import call_stats, counter_for, price_for, reserve_plan
 from briefgen.llm.outputs import SCHEMAS, ArticleNotes
 from briefgen.llm.pool import Gate, map_ordered
 from briefgen.llm.prompts import Prompt, check_prompt_source, load_prompt
@@ -36,7 +35,7 @@ from briefgen.dedupe import crosscheck, judge
 
 from briefgen.notes.ground import unsupported_facts
 from briefgen.notes.summarize import ask_notes, plan_article, reduce_article, render_article
-from briefgen.notes.offload import Offload, Pending, workers_wanted
+from briefgen.notes.offload import BATCH, Offload, Pending, workers_wanted
 from briefgen.publish import rank
 from briefgen.sources import collect
 from briefgen.store import Store
@@ -167,7 +166,10 @@ def plan_calls(articles: list[Article], client: LLMClient, settings: Settings, s
     use_cache = store is not None and settings.cache and lookup
     # Sentence splitting is most of a cold plan's CPU: a worker process splits from the last
     # article back while this thread goes from the first on, each taking what the other has done.
-    ahead = [offload.submit(splits_of, a.body) for a in reversed(articles)][::-1] if offload and offload.workers else []
+    ahead: list[Pending[dict[str, tuple[str, ...]]]] = []
+    if offload and offload.workers:  # BATCH articles a task, in order
+        ahead = [p for k in range(0, len(articles), BATCH)
+                 for p in offload.submit_batch(splits_of, [((a.body,), {}) for a in articles[k:k + BATCH]])]
     for i, article in enumerate(articles):
         try:  # not started by the worker: split here (steal), else the worker's splits
             with given_splits(ahead[i].result() if ahead and not ahead[i].steal() else None):
@@ -225,19 +227,31 @@ def summarize_all(
             planned.append(p)
             yield p
 
+    waiting: list[tuple[int, tuple[Any, ...], dict[str, Any]]] = []  # replies not yet handed over
+
+    handed: list[Pending[tuple[ArticleSummary, GroundingStats, ArticleFeatures]]] = []
+
+    def hand_over() -> None:
+        for (i, _, _), part in zip(waiting, offload.submit_batch(reduced_with_features, [c[1:] for c in waiting])):
+            reduced[i] = part
+            handed.append(part)
+        waiting.clear()
+
     def reduce(i: int, result: list[Any] | str) -> None:
         p = planned[i]  # grounded in a worker process (or here, between renderings) while calls are in flight
         progress.advance(p.article.title[:60])
         if isinstance(result, str):
             reduced[i] = result
             return
-        reduced[i] = offload.submit(reduced_with_features, reduce_article, p.article, result,
-                                    settings.points_per_article, keep_unverified=settings.unverified == "mark",
-                                    min_points=settings.max_key_points, adaptive=settings.adaptive_points,
-                                    splits=splits_of(p.article.body) if offload.workers else None)
+        waiting.append((i, (reduce_article, p.article, result, settings.points_per_article), dict(
+            keep_unverified=settings.unverified == "mark", min_points=settings.max_key_points,
+            adaptive=settings.adaptive_points, splits=splits_of(p.article.body) if offload.workers else None)))
+        if len(waiting) >= BATCH or not offload.workers:
+            hand_over()
 
     map_ordered(ask, sent(plan), workers_for(client, settings), on_done=reduce)
-    offload.help([r for _, r in sorted(reduced.items()) if not isinstance(r, str)])  # this thread's share
+    hand_over()
+    offload.help(handed)  # this thread's share of what is left
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
     features: dict[str, ArticleFeatures] = {}
@@ -333,7 +347,7 @@ def build_brief(
         # Built in the worker when there is one (each story sent with its members only), taken here
         # in order to be cross-checked while the next ones are built.
         made = offload.imap(stories.build_story, ((g, {a: summaries[a] for a in g if a in summaries},
-                                                   {a: by_id[a] for a in g if a in by_id}) for g in groups))
+                                                   {a: by_id[a] for a in g if a in by_id}) for g in groups), BATCH)
         if crosscheck_wanted(settings, client.backend):
             # Each story of two or more outlets is cross-checked as soon as it is built: building
             # the next ones overlaps the calls in flight.
@@ -396,54 +410,4 @@ def build_brief(
     return brief
 
 
-def estimate_brief(
-    sources: Sequence[str | SourceSpec],
-    settings: Settings,
-    *,
-    stdin: IO[str] | None = None,
-    progress: Progress | None = None,
-    brief_date: date | None = None,
-    since: datetime | None = None,
-) -> Estimate:
-    """What :func:`build_brief` would call and cost, from the prompts as they would be rendered.
-
-    Makes no LLM call and starts no model server; calls the state file already answers
-    cost nothing. The summarize calls (one per chunk) are counted exactly; the calls that
-    depend on clustering (the cross-check, the judge) at their most; repairs are not foreseen.
-    """
-    progress = progress or _Silent()
-    articles, _ = collect.load_articles(sources, settings, progress, stdin, brief_date, since)
-    unique = collapse_near_duplicates(articles)
-    with Store(settings.state_file()) as store, open_client(settings, store, progress) as client:
-        plan = list(plan_calls(unique, client, settings, store))
-        counter, how = counter_for(settings, client.backend)
-        price = price_for(settings, client.backend)
-        todo = [c for p in plan for c, hit in zip(p.calls, p.cached) if not hit]
-        prompt_tokens = sum(counter(c.messages) for c in todo)
-        out_max = sum(c.max_tokens for c in todo)
-        replies, average = store.query("SELECT COUNT(*), COALESCE(AVG(completion_tokens), 0) FROM llm_cache"
-                                       " WHERE task = 'summarize' AND model = ? AND completion_tokens > 0",
-                                       ((backend := client.backend).model,))[0]
-    expected = round(average * len(todo)) if replies else None
-    est = Estimate(model=client.backend.model, backend=client.backend.kind, articles=len(unique), calls=len(todo),
-                   cached=sum(sum(p.cached) for p in plan), prompt_tokens=prompt_tokens, output_tokens_max=out_max,
-                   output_tokens_expected=expected, counting=how, price=price, batch=settings.batch,
-                   output_basis=(f"the average of {replies} recorded replies of this model" if replies
-                                 else "no recorded replies of this model yet: only the bound"))
-    per_call = crosscheck.pairs_per_call(backend, settings.crosscheck_pairs_per_call)
-    for name, bound in (("crosscheck", functools.partial(crosscheck.call_bound, per_call=per_call)
-                         if crosscheck_wanted(settings, backend) else None),
-                        ("judge", judge.call_bound if settings.cluster_judge else None)):
-        if bound is not None:  # depends on clustering: counted at its most
-            calls, tokens = bound(unique, prompt := load_task_prompt(name, settings), counter)
-            est.story_calls_max += calls
-            est.story_prompt_tokens_max += tokens
-            est.story_output_tokens_max += calls * prompt.max_tokens
-    est.cost_max_usd = cost_usd(price, prompt_tokens + est.story_prompt_tokens_max,
-                                out_max + est.story_output_tokens_max, batch=settings.batch)
-    if expected is not None:
-        est.cost_expected_usd = cost_usd(price, prompt_tokens, expected, batch=settings.batch)
-    return est
-
-
-__all__ = ["build_brief", "estimate_brief", "open_client", "BriefgenError"]
+__all__ = ["build_brief", "open_client", "BriefgenError"]

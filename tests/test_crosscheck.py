@@ -210,7 +210,7 @@ def _priced(tmp_path: Path, fake_llm, **flags: object) -> Settings:
 
 
 def test_the_estimate_counts_the_crosscheck_at_its_most(fake_llm, tmp_path: Path) -> None:
-    from briefgen.pipeline import estimate_brief
+    from briefgen.llm.estimate import estimate_brief
 
     folder = str(_two_outlets(tmp_path))
     on = estimate_brief([folder], _priced(tmp_path, fake_llm))
@@ -225,7 +225,7 @@ def test_the_estimate_counts_the_crosscheck_at_its_most(fake_llm, tmp_path: Path
 
 
 def test_max_cost_leaves_the_crosscheck_out_when_it_does_not_fit(fake_llm, tmp_path: Path) -> None:
-    from briefgen.pipeline import estimate_brief
+    from briefgen.llm.estimate import estimate_brief
 
     fake_llm.responder = notes_responder
     folder = str(_two_outlets(tmp_path))

@@ -45,7 +45,7 @@ def build(sources: tuple[str, ...], output: Path | None, fmt: str | None, brief_
         opts["unverified"] = "mark"
     settings, _ = settings_from(opts)
     if estimate:
-        from briefgen.pipeline import estimate_brief
+        from briefgen.llm.estimate import estimate_brief
 
         est = estimate_brief(sources, settings, progress=RichProgress(quiet),
                              brief_date=brief_date.date() if brief_date else None, since=since)

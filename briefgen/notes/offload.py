@@ -35,6 +35,9 @@ R = TypeVar("R")
 # importing the grounding code, about 0.3 s of CPU) against about 2.5 ms of grounding an article.
 MIN_ARTICLES = 200
 MAX_WORKERS = 4
+# Calls a worker task holds (Offload.submit_batch): each handover costs the sending process
+# as much as a small task, so several go at once.
+BATCH = 8
 
 
 def cores() -> int:
@@ -62,6 +65,10 @@ class Pending(Generic[R]):
                  owner: Offload | None = None) -> None:
         self.fn, self.args, self.kwargs, self.future, self.owner = fn, args, kwargs, future, owner
 
+    def done(self) -> bool:
+        """Its result is there (from a worker, or run here)."""
+        return self.future.done()
+
     def steal(self) -> bool:
         """Run it here now if no worker has started it (True); False if one has, or it is done."""
         if self.future.done() or not self.future.cancel():
@@ -75,11 +82,32 @@ class Pending(Generic[R]):
             out = self.future.result()
             if self.owner is not None:
                 self.owner.remote += 1
+                self.owner = None  # counted once, however often it is read (the parts of a batch)
             return out
         except BrokenProcessPool:
             if self.owner is not None:
                 self.owner.broken()
-        return self.fn(*self.args, **self.kwargs)
+        self.future = _done(self.fn, self.args, self.kwargs)  # run here once, kept for the next read
+        return self.future.result()
+
+
+class Part(Pending[R]):
+    """One call of a batch (:meth:`Offload.submit_batch`): stolen with its batch, read from it."""
+
+    def __init__(self, batch: Pending[list[tuple[bool, Any]]], index: int) -> None:
+        self.batch, self.index = batch, index
+
+    def done(self) -> bool:
+        return self.batch.done()
+
+    def steal(self) -> bool:
+        return self.batch.steal()
+
+    def result(self) -> R:
+        ok, value = self.batch.result()[self.index]
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
 
 
 class Offload:
@@ -103,24 +131,47 @@ class Offload:
                 self.broken()
         return Pending(fn, args, kwargs, _done(fn, args, kwargs))
 
-    def imap(self, fn: Callable[..., R], arg_tuples: Iterable[tuple[Any, ...]]) -> Iterator[R]:
-        """``fn(*args)`` for each, in order: all sent to the workers at once (each yielded as it is
-        done, in turn), or without a worker each made only when asked for."""
+    def submit_batch(self, fn: Callable[..., R], calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Pending[R]]:
+        """``fn(*args, **kwargs)`` for each of ``calls``, in one worker task (or now, without a
+        worker): one Pending each. A task of one article's grounding (2–5 ms) costs the sending
+        process about as much to hand over as to run, and under the GIL of 32 sending threads
+        the worker waited for work half the time (bench/RESULTS.md); BATCH of them cost one
+        handover. Stealing one part steals its whole batch; an exception out of one call is
+        raised by its part alone."""
+        batch = self.submit(_each, fn, list(calls))
+        return [Part(batch, i) for i in range(len(calls))]
+
+    def imap(self, fn: Callable[..., R], arg_tuples: Iterable[tuple[Any, ...]], batch: int = 1) -> Iterator[R]:
+        """``fn(*args)`` for each, in order: all sent to the workers at once, ``batch`` a task
+        (each yielded as it is done, in turn; while the next is not, this process takes the
+        last one no worker has started), or without a worker each made only when asked for."""
         if self._pool is None:
             return (fn(*args) for args in arg_tuples)
-        pending = [self.submit(fn, *args) for args in arg_tuples]
-        return (p.result() for p in pending)
+        calls = [(args, {}) for args in arg_tuples]
+        pending = [p for k in range(0, len(calls), batch) for p in self.submit_batch(fn, calls[k:k + batch])]
+        return self._in_order(pending)
+
+    @staticmethod
+    def _in_order(pending: list[Pending[R]]) -> Iterator[R]:
+        last = len(pending)  # pending[last:]: done, or taken here
+        for i, p in enumerate(pending):
+            # Waiting for the worker: run the tail here meanwhile, a task at a time.
+            while not p.done() and last > i + 1 and (pending[last - 1].done() or pending[last - 1].steal()):
+                last -= 1
+            yield p.result()
 
     def help(self, pending: Sequence[Pending[R]]) -> int:
         """This process takes its share of ``pending`` while it would only wait: from the last
-        back, each one no worker has started, until it meets the one a worker has (the workers
-        take them from the first on). A cached re-run of 1,000 articles otherwise waited 10.6 s
-        for one worker grounding all of them (bench/RESULTS.md). Returns how many it ran."""
+        back, each one no worker has started (a batch at a time), until it meets one a worker
+        is running (the workers take them from the first on). A cached re-run of 1,000
+        articles otherwise waited 10.6 s for one worker grounding all of them
+        (bench/RESULTS.md). Returns how many it ran."""
         ran = 0
         for p in reversed(pending):
-            if not p.steal():
+            if p.steal():
+                ran += 1
+            elif not p.done():
                 break
-            ran += 1
         return ran
 
     def broken(self) -> None:
@@ -150,6 +201,17 @@ def _quiet_on_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _each(fn: Callable[..., R], calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[tuple[bool, Any]]:
+    """A batch, in a worker: each call's (True, result) or (False, its exception)."""
+    out: list[tuple[bool, Any]] = []
+    for args, kwargs in calls:
+        try:
+            out.append((True, fn(*args, **kwargs)))
+        except Exception as exc:  # noqa: BLE001 - raised again by its Part
+            out.append((False, exc))
+    return out
+
+
 def _done(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Future[R]:
     """``fn(*args, **kwargs)`` run now, as a finished future (its exception kept for ``result``)."""
     fut: Future[R] = Future()
@@ -160,4 +222,4 @@ def _done(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return fut
 
 
-__all__ = ["Offload", "Pending", "workers_wanted", "cores", "MIN_ARTICLES"]
+__all__ = ["BATCH", "Offload", "Pending", "Part", "workers_wanted", "cores", "MIN_ARTICLES"]
