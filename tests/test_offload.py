@@ -94,3 +94,42 @@ def test_this_process_takes_the_unstarted_work_from_the_end_while_it_waits() -> 
     assert here == list(range(40 - ran, 40))  # the tail, contiguous: the worker had the head
     with Offload(0) as off:
         assert off.help([off.submit(_slow_pid, 1)]) == 0  # done already: nothing to take
+
+
+def _half_or_fail(n: int) -> float:
+    if n == 3:
+        raise ValueError("three")
+    return n / 2
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_batch_is_one_task_whose_parts_come_back_one_by_one(workers: int) -> None:
+    """submit_batch: each call its own result, an exception raised by its own part only."""
+    with Offload(workers) as off:
+        parts = off.submit_batch(_half_or_fail, [((n,), {}) for n in range(6)])
+        assert len(parts) == 6
+        assert [parts[n].result() for n in (0, 1, 2, 4, 5)] == [0.0, 0.5, 1.0, 2.0, 2.5]
+        with pytest.raises(ValueError, match="three"):
+            parts[3].result()
+        assert off.remote == workers  # one task came back from the worker, counted once
+
+
+def test_a_batch_taken_here_is_taken_whole_and_help_goes_on_past_it() -> None:
+    with Offload(1) as off:
+        off.submit(int).result()  # the worker is up
+        parts = [p for k in range(0, 40, 4) for p in off.submit_batch(_slow_pid, [((n,), {}) for n in range(k, k + 4)])]
+        ran = off.help(parts)  # in batches: the parts of a stolen batch are done, not a worker's
+        results = [p.result() for p in parts]
+    assert [n for n, _ in results] == list(range(40))
+    here = [n for n, pid in results if pid == os.getpid()]
+    assert 0 < ran and len(here) == 4 * ran and here == list(range(40 - len(here), 40))
+
+
+def test_imap_in_batches_yields_in_order_and_runs_the_tail_here_while_waiting() -> None:
+    with Offload(1) as off:
+        off.submit(int).result()
+        out = list(off.imap(_slow_pid, [(n,) for n in range(40)], batch=4))
+    assert [n for n, _ in out] == list(range(40))
+    pids = [pid for _, pid in out]
+    assert os.getpid() in pids and any(p != os.getpid() for p in pids)  # both processes took a share
+    assert pids[0] != os.getpid() and pids[-1] == os.getpid()  # the worker the head, this process the tail
