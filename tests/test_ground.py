@@ -182,3 +182,17 @@ def test_a_summary_that_gives_the_act_to_the_wrong_person_is_replaced_by_the_led
     right = ArticleSummary(article_id=art.id, headline="Export quotas go ahead", key_points=[],
                            summary="The energy ministry confirmed that new export quotas will start in March.")
     assert ground_summary(right, art, min_points=0)[0].summary == right.summary
+
+
+def test_who_did_what_is_read_only_when_the_rest_of_a_check_holds() -> None:
+    """support(): the actors check (the costliest part) is skipped when coverage, figures, names
+    or quotes already fail; ok is the same either way, and a wrong verb is still refused."""
+    from briefgen.notes.ground import support
+
+    weak = support("Trump met Putin in Moscow on Friday.", "The weather in Oslo was mild.")
+    assert weak.actors_ok is None and not weak.ok
+    met = support("Putin met Witkoff in Moscow.", "Putin met Witkoff in Moscow on Wednesday.")
+    assert met.actors_ok is True and met.ok
+    # Every word found, the wrong participant: read, and refused (the seeds' Witkoff meeting).
+    wrong = support("Trump met Witkoff in Moscow.", "Putin met Witkoff in Moscow on Wednesday, and Trump called it productive.")
+    assert wrong.coverage >= 0.5 and wrong.names_ok and wrong.actors_ok is False and not wrong.ok

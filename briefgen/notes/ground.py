@@ -59,11 +59,13 @@ class Support:
     numbers_ok: bool
     names_ok: bool
     quotes_ok: bool
-    actors_ok: bool = True  # who met whom, who did it, and when, agree (text/actors.py)
+    # Who met whom, who did it, and when, agree (text/actors.py); None: not read, the rest fails
+    # already (the most CPU of a check: grounding 1,000 articles read it 14,000 times).
+    actors_ok: bool | None = True
 
     @property
     def ok(self) -> bool:
-        return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok and self.actors_ok
+        return self.coverage >= 0.5 and self.numbers_ok and self.names_ok and self.quotes_ok and bool(self.actors_ok)
 
 
 def _named_in_full(word: str, evidence: str, evidence_names: set[str], context: str) -> bool:
@@ -127,8 +129,9 @@ def support(point: str, evidence_text: str, context: str = "") -> Support:
         missing = {name for name in missing if not _named_in_full(name, evidence_text, have_names, context)}
     names_ok = not missing
     quotes_ok = all(normalize(q) in norm_evidence for q in _QUOTED.findall(ascii_quotes(point)))
-    return Support(coverage, numbers_ok, names_ok, quotes_ok,
-                   pairs_agree(point, evidence_text) and roles_agree(point, evidence_text) and tense_fits(point))
+    rest = coverage >= 0.5 and numbers_ok and names_ok and quotes_ok
+    return Support(coverage, numbers_ok, names_ok, quotes_ok, (pairs_agree(point, evidence_text)
+                   and roles_agree(point, evidence_text) and tense_fits(point)) if rest else None)
 
 
 def unsupported_facts(text: str, sources: list[str]) -> list[str]:
