@@ -125,11 +125,12 @@ def test_a_batch_taken_here_is_taken_whole_and_help_goes_on_past_it() -> None:
     assert 0 < ran and len(here) == 4 * ran and here == list(range(40 - len(here), 40))
 
 
-def test_imap_in_batches_yields_in_order_and_runs_the_tail_here_while_waiting() -> None:
+def test_imap_in_batches_yields_in_order_from_the_worker() -> None:
     with Offload(1) as off:
         off.submit(int).result()
-        out = list(off.imap(_slow_pid, [(n,) for n in range(40)], batch=4))
-    assert [n for n, _ in out] == list(range(40))
-    pids = [pid for _, pid in out]
-    assert os.getpid() in pids and any(p != os.getpid() for p in pids)  # both processes took a share
-    assert pids[0] != os.getpid() and pids[-1] == os.getpid()  # the worker the head, this process the tail
+        out = list(off.imap(_slow_pid, [(n,) for n in range(20)], batch=4))
+        assert off.remote == 1 + 5  # the start-up task, then five tasks of four
+    assert [n for n, _ in out] == list(range(20))
+    assert all(pid != os.getpid() for _, pid in out)
+    with Offload(0) as off:
+        assert [n for n, _ in off.imap(_slow_pid, [(n,) for n in range(3)], batch=4)] == [0, 1, 2]
