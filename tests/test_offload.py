@@ -134,3 +134,17 @@ def test_imap_in_batches_yields_in_order_from_the_worker() -> None:
     assert all(pid != os.getpid() for _, pid in out)
     with Offload(0) as off:
         assert [n for n, _ in off.imap(_slow_pid, [(n,) for n in range(3)], batch=4)] == [0, 1, 2]
+
+
+def test_a_batch_that_cannot_be_handed_over_is_done_here_call_by_call(caplog: pytest.LogCaptureFixture) -> None:
+    """One argument that does not pickle (a lambda) fails the handover of its whole batch: each
+    call is then run here, and each gives its own result, as inline."""
+    caplog.set_level(logging.WARNING, logger="briefgen.notes.offload")
+    with Offload(1) as off:
+        parts = off.submit_batch(_apply, [((abs, -2), {}), ((lambda x: x * 10, 3), {}), ((abs, -5), {})])
+        assert [p.result() for p in parts] == [2, 30, 5]
+    assert any("could not go to the worker" in r.getMessage() for r in caplog.records)
+
+
+def _apply(fn, x):  # type: ignore[no-untyped-def]
+    return fn(x)
