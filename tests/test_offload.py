@@ -68,9 +68,15 @@ def test_workers_are_wanted_for_a_server_backend_with_many_articles_only() -> No
 def test_a_worker_ignores_ctrl_c_which_the_build_handles() -> None:
     import signal
 
-    with Offload(1) as off:
-        assert off.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
-    assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN  # this process still stops on Ctrl-C
+    # This process handles Ctrl-C (set here: a job started in the background of a
+    # non-interactive shell inherits SIGINT ignored, and its worker would pass for nothing).
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with Offload(1) as off:
+            assert off.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # still stops on Ctrl-C
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _slow_pid(n: int) -> tuple[int, int]:
