@@ -164,12 +164,10 @@ def plan_calls(articles: list[Article], client: LLMClient, settings: Settings, s
     prompt = load_task_prompt("summarize", settings)
     budget = chunk_budget(prompt, settings)
     use_cache = store is not None and settings.cache and lookup
-    # Sentence splitting is most of a cold plan's CPU: a worker process splits from the last
-    # article back while this thread goes from the first on, each taking what the other has done.
-    ahead: list[Pending[dict[str, tuple[str, ...]]]] = []
-    if offload and offload.workers:  # BATCH articles a task, in order
-        ahead = [p for k in range(0, len(articles), BATCH)
-                 for p in offload.submit_batch(splits_of, [((a.body,), {}) for a in articles[k:k + BATCH]])]
+    # Sentence splitting is most of a cold plan's CPU: a worker process splits ahead, BATCH
+    # articles a task in article order; this thread splits a task the worker has not started.
+    ahead: list[Pending[dict[str, tuple[str, ...]]]] = (
+        offload.submit_batch(splits_of, [((a.body,), {}) for a in articles]) if offload and offload.workers else [])
     for i, article in enumerate(articles):
         try:  # not started by the worker: split here (steal), else the worker's splits
             with given_splits(ahead[i].result() if ahead and not ahead[i].steal() else None):
@@ -229,12 +227,9 @@ def summarize_all(
 
     waiting: list[tuple[int, tuple[Any, ...], dict[str, Any]]] = []  # replies not yet handed over
 
-    handed: list[Pending[tuple[ArticleSummary, GroundingStats, ArticleFeatures]]] = []
-
-    def hand_over() -> None:
+    def hand_over() -> None:  # one worker task of the replies waiting
         for (i, _, _), part in zip(waiting, offload.submit_batch(reduced_with_features, [c[1:] for c in waiting])):
             reduced[i] = part
-            handed.append(part)
         waiting.clear()
 
     def reduce(i: int, result: list[Any] | str) -> None:
@@ -251,7 +246,7 @@ def summarize_all(
 
     map_ordered(ask, sent(plan), workers_for(client, settings), on_done=reduce)
     hand_over()
-    offload.help(handed)  # this thread's share of what is left
+    offload.help([r for _, r in sorted(reduced.items()) if not isinstance(r, str)])  # this thread's share
     stats = GroundingStats()
     summaries: dict[str, ArticleSummary] = {}
     features: dict[str, ArticleFeatures] = {}

@@ -137,15 +137,20 @@ class Offload:
                 self.broken()
         return Pending(fn, args, kwargs, _done(fn, args, kwargs))
 
-    def submit_batch(self, fn: Callable[..., R], calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Pending[R]]:
-        """``fn(*args, **kwargs)`` for each of ``calls``, in one worker task (or now, without a
-        worker): one Pending each. A task of one article's grounding (2–5 ms) costs the sending
-        process about as much to hand over as to run, and under the GIL of 32 sending threads
-        the worker waited for work half the time (bench/RESULTS.md); BATCH of them cost one
-        handover. Stealing one part steals its whole batch; an exception out of one call is
-        raised by its part alone."""
-        batch = self.submit(_each, fn, list(calls))
-        return [Part(batch, i, fn, args, kwargs) for i, (args, kwargs) in enumerate(calls)]
+    def submit_batch(self, fn: Callable[..., R], calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
+                     size: int = BATCH) -> list[Pending[R]]:
+        """``fn(*args, **kwargs)`` for each of ``calls``, ``size`` calls a worker task, in order
+        (or now, without a worker): one Pending each. A task of one article's grounding (2–5 ms)
+        costs the sending process about as much to hand over as to run, and under the GIL of 32
+        sending threads the worker waited for work half the time (bench/RESULTS.md); BATCH of
+        them cost one handover. Stealing one part steals its whole task; an exception out of
+        one call is raised by its part alone."""
+        parts: list[Pending[R]] = []
+        for k in range(0, len(calls), max(1, size)):
+            chunk = calls[k:k + max(1, size)]
+            batch = self.submit(_each, fn, list(chunk))
+            parts += [Part(batch, i, fn, args, kwargs) for i, (args, kwargs) in enumerate(chunk)]
+        return parts
 
     def imap(self, fn: Callable[..., R], arg_tuples: Iterable[tuple[Any, ...]], batch: int = 1) -> Iterator[R]:
         """``fn(*args)`` for each, in order: all sent to the workers at once, ``batch`` a task
@@ -155,8 +160,7 @@ class Offload:
         2.90 s with it, 2.59 s without, 4 paired runs; bench/RESULTS.md)."""
         if self._pool is None:
             return (fn(*args) for args in arg_tuples)
-        calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(args, {}) for args in arg_tuples]
-        pending = [p for k in range(0, len(calls), batch) for p in self.submit_batch(fn, calls[k:k + batch])]
+        pending = self.submit_batch(fn, [(args, {}) for args in arg_tuples], batch)
         return (p.result() for p in pending)
 
     def help(self, pending: Sequence[Pending[R]]) -> int:
